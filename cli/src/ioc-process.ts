@@ -1,0 +1,191 @@
+import { availableParallelism } from 'node:os';
+import * as broker from '@ioc/broker';
+import {
+  ApiTokens,
+  type AppConfig,
+  AuditLog,
+  assertPortFree,
+  HealthRegistry,
+  LiveBus,
+  type Logger,
+  loadUnitTree,
+  openSqlStore,
+  type PortSetting,
+  type RunningService,
+  type ServiceDeps,
+  SessionStore,
+  startInflux,
+  UserAccounts,
+} from '@ioc/core';
+import * as ingest from '@ioc/ingest';
+import * as web from '@ioc/ioc-web';
+import * as media from '@ioc/media';
+import * as simulators from '@ioc/simulators';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { type DemoAccount, ensureDemoAccounts } from './demo-accounts.js';
+import { ServiceCredentials } from './service-credentials.js';
+
+export const ROLES = ['broker', 'ingest', 'media', 'web', 'simulators'] as const;
+export type ProcessRole = (typeof ROLES)[number];
+
+export interface IocProcessOptions {
+  roles: ProcessRole[];
+  logger: Logger;
+}
+
+export interface RunningIocProcess {
+  webUrl?: string;
+  mqttUrl?: string;
+  influxUrl: string;
+  influxManaged: boolean;
+  admin: { created: boolean; password?: string };
+  demoAccounts: DemoAccount[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Hosts the chosen services in this process (all of them for `ioc start`): opens the shared
+ * stores, then starts each service in dependency order. If anything fails, everything already
+ * started is stopped again before the error propagates, so a failed start leaves nothing behind.
+ */
+export async function startIocProcess(
+  config: AppConfig,
+  { roles, logger }: IocProcessOptions,
+): Promise<RunningIocProcess> {
+  const has = (role: ProcessRole) => roles.includes(role);
+  if (has('ingest') && !has('broker')) {
+    throw new Error('ingest needs the broker in the same process (no external MQTT yet)');
+  }
+  await preflight(config, roles);
+
+  const started: RunningService[] = [];
+  const stopAll = async () => {
+    for (const service of started.reverse()) {
+      await service.stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    }
+  };
+
+  try {
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: 'ioc_process_' });
+    const health = new HealthRegistry();
+    const deps: ServiceDeps = { logger, health, metrics, bus: new LiveBus() };
+
+    const sql = await openSqlStore(config, logger);
+    started.push({ stop: () => sql.close() });
+    health.register('sql', async () => {
+      await sql.ping();
+      return { status: 'up', reason: sql.kind };
+    });
+
+    const influx = await startInflux(config, logger);
+    started.push(influx);
+    health.register('influx', () => influx.store.ping());
+
+    const units = await loadUnitTree(config.units.dataset);
+    for (const note of units.notes) logger.info({ dataset: config.units.dataset }, note);
+    const accounts = new UserAccounts(sql);
+    const tokens = new ApiTokens(sql);
+    const audit = new AuditLog(sql);
+    const admin = await accounts.ensureAdmin(config.auth.adminPassword);
+    if (admin.created)
+      await audit.record({ actor: 'system', action: 'user.create', target: 'user:admin' });
+    const demoAccounts = config.demo ? await ensureDemoAccounts(config, accounts) : [];
+
+    const credentials = new ServiceCredentials(tokens);
+    let mqttUrl: string | undefined;
+    let runningBroker: broker.RunningBroker | undefined;
+    if (has('broker')) {
+      runningBroker = await broker.start(config, {
+        ...deps,
+        authenticate: (username, password) => credentials.authenticate(username, password),
+      });
+      started.push(runningBroker);
+      mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${runningBroker.broker.port}`;
+    }
+    if (has('ingest') && mqttUrl) {
+      started.push(
+        await ingest.start(config, {
+          ...deps,
+          mqtt: { url: mqttUrl, ...credentials.for('ingest') },
+        }),
+      );
+    }
+    if (has('media')) started.push(await media.start(config, deps));
+
+    let webUrl: string | undefined;
+    if (has('web')) {
+      const runningWeb = await web.start(config, {
+        ...deps,
+        units,
+        accounts,
+        tokens,
+        audit,
+        sessions: new SessionStore(sql, config.auth.sessionTtlHours),
+      });
+      started.push(runningWeb);
+      runningBroker?.broker.attachWebSocket(runningWeb.server, '/mqtt');
+      webUrl = runningWeb.url;
+    }
+    if (has('simulators') && config.demo) started.push(await simulators.start(config, deps));
+
+    return {
+      webUrl,
+      mqttUrl,
+      influxUrl:
+        config.influx.url ?? `http://${config.influx.managed.host}:${config.influx.managed.port}`,
+      influxManaged: !config.influx.url,
+      admin,
+      demoAccounts,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Fails fast, before anything is spawned, when a port this process needs is taken. */
+async function preflight(config: AppConfig, roles: ProcessRole[]): Promise<void> {
+  const checks: Array<[PortSetting, Array<'tcp' | 'udp'>]> = [];
+  if (roles.includes('web')) {
+    checks.push([
+      { host: config.web.host, port: config.web.port, key: 'web.port', env: 'IOC_WEB_PORT' },
+      ['tcp'],
+    ]);
+  }
+  if (roles.includes('broker')) {
+    checks.push([
+      { host: config.mqtt.host, port: config.mqtt.port, key: 'mqtt.port', env: 'IOC_MQTT_PORT' },
+      ['tcp'],
+    ]);
+  }
+  if (roles.includes('media') && config.media.port !== 0) {
+    const workers = config.media.workers || availableParallelism();
+    for (let i = 0; i < workers; i++) {
+      checks.push([
+        {
+          host: config.media.listenIp,
+          port: config.media.port + i,
+          key: 'media.port',
+          env: 'IOC_MEDIA_PORT',
+        },
+        ['udp', 'tcp'],
+      ]);
+    }
+  }
+  if (!config.influx.url) {
+    const { host, port, rpcPort } = config.influx.managed;
+    checks.push([{ host, port, key: 'influx.managed.port', env: 'IOC_INFLUX_PORT' }, ['tcp']]);
+    checks.push([
+      { host, port: rpcPort, key: 'influx.managed.rpcPort', env: 'IOC_INFLUX_RPC_PORT' },
+      ['tcp'],
+    ]);
+  }
+  for (const [setting, protocols] of checks) await assertPortFree(setting, protocols);
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

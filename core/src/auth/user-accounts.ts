@@ -1,0 +1,152 @@
+import { ApiError } from '../errors.js';
+import type { SqlStore } from '../sql/index.js';
+import { isRole, type Role } from './roles.js';
+import { generatePassword, hashPassword, verifyPassword } from './secrets.js';
+
+export interface UserAccount {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: Role;
+  disabled: boolean;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string | null;
+  password_hash: string;
+  role: string;
+  disabled: boolean;
+  failed_logins: number;
+  locked_until: Date | string | null;
+}
+
+/** After this many wrong passwords in a row an account is locked for LOCKOUT_MINUTES. */
+export const MAX_FAILED_LOGINS = 5;
+export const LOCKOUT_MINUTES = 15;
+
+/** Local user accounts: creation, password login with lockout, the first admin. */
+export class UserAccounts {
+  constructor(private readonly sql: SqlStore) {}
+
+  async create(input: {
+    username: string;
+    password: string;
+    role: Role;
+    displayName?: string;
+  }): Promise<UserAccount> {
+    const username = input.username.normalize('NFC').trim();
+    if (!/^[\p{L}\p{N}._-]{2,64}$/u.test(username)) {
+      throw new ApiError(
+        400,
+        'INVALID_USERNAME',
+        'username: 2-64 letters, digits, ".", "_" or "-"',
+      );
+    }
+    if (input.password.length < 12) {
+      throw new ApiError(400, 'WEAK_PASSWORD', 'password: use at least 12 characters');
+    }
+    const { rows } = await this.sql.query<UserRow>(
+      `INSERT INTO users (username, display_name, password_hash, role)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING RETURNING *`,
+      [username, input.displayName ?? null, await hashPassword(input.password), input.role],
+    );
+    const row = rows[0];
+    if (!row) throw new ApiError(409, 'USERNAME_TAKEN', `username "${username}" is already taken`);
+    return toAccount(row);
+  }
+
+  async findByUsername(username: string): Promise<UserAccount | undefined> {
+    const row = await this.#row(username);
+    return row && toAccount(row);
+  }
+
+  async findById(id: string): Promise<UserAccount | undefined> {
+    const { rows } = await this.sql.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    return rows[0] && toAccount(rows[0]);
+  }
+
+  /**
+   * Creates the `admin` account on first start. The password comes from the configuration or
+   * is generated; a generated one is returned (only when the account was created here) to be
+   * shown once.
+   */
+  async ensureAdmin(configuredPassword?: string): Promise<{ created: boolean; password?: string }> {
+    if (await this.#row('admin')) return { created: false };
+    const password = configuredPassword ?? generatePassword();
+    await this.create({ username: 'admin', password, role: 'admin', displayName: 'Quản trị viên' });
+    // A configured password is already known to whoever set it: never echo it.
+    return { created: true, password: configuredPassword ? undefined : password };
+  }
+
+  async setPassword(username: string, password: string): Promise<void> {
+    if (password.length < 12) {
+      throw new ApiError(400, 'WEAK_PASSWORD', 'password: use at least 12 characters');
+    }
+    const { rowCount } = await this.sql.query(
+      `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now()
+       WHERE username = $1`,
+      [username.normalize('NFC'), await hashPassword(password)],
+    );
+    if (rowCount === 0) throw new ApiError(404, 'USER_NOT_FOUND', `no user "${username}"`);
+  }
+
+  /** Checks a password; counts failures and locks the account after MAX_FAILED_LOGINS. */
+  async verifyLogin(username: string, password: string): Promise<UserAccount> {
+    const invalid = new ApiError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
+    const row = await this.#row(username.normalize('NFC').trim());
+    if (!row || row.disabled) {
+      // Spend the same time as a real check so timing does not reveal which usernames exist.
+      await verifyPassword(password, DUMMY_HASH);
+      throw invalid;
+    }
+    const lockedUntil = row.locked_until ? new Date(row.locked_until) : null;
+    if (lockedUntil && lockedUntil > new Date()) {
+      throw new ApiError(
+        423,
+        'ACCOUNT_LOCKED',
+        `too many failed logins; try again after ${lockedUntil.toISOString()} or ask an administrator`,
+      );
+    }
+    if (!(await verifyPassword(password, row.password_hash))) {
+      await this.sql.query(
+        `UPDATE users SET failed_logins = failed_logins + 1,
+           locked_until = CASE WHEN failed_logins + 1 >= $2
+             THEN now() + make_interval(mins => $3) ELSE locked_until END
+         WHERE id = $1`,
+        [row.id, MAX_FAILED_LOGINS, LOCKOUT_MINUTES],
+      );
+      throw invalid;
+    }
+    if (row.failed_logins > 0 || row.locked_until) {
+      await this.sql.query(
+        'UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1',
+        [row.id],
+      );
+    }
+    return toAccount(row);
+  }
+
+  async #row(username: string): Promise<UserRow | undefined> {
+    const { rows } = await this.sql.query<UserRow>('SELECT * FROM users WHERE username = $1', [
+      username,
+    ]);
+    return rows[0];
+  }
+}
+
+// A valid hash of a random password, for constant-time answers to unknown usernames.
+const DUMMY_HASH =
+  'scrypt$32768$8$1$yT8n3hT0kQhF1m8oXgq0bA$0cE4uQj5m8Hq8F0vJ2mB2nK2x3mTz1Gq8jv6cJQbX2Q';
+
+function toAccount(row: UserRow): UserAccount {
+  if (!isRole(row.role)) throw new Error(`user ${row.username} has an unknown role ${row.role}`);
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    role: row.role,
+    disabled: row.disabled,
+  };
+}

@@ -1,0 +1,154 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+const Port = (def: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+const Host = (def: string, description: string) =>
+  Type.String({ minLength: 1, default: def, description });
+
+/**
+ * The whole configuration of an IOC process. Defaults live here; `ioc.config.json`
+ * overrides them and environment variables override the file (see `env.ts`).
+ */
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({
+      minLength: 1,
+      default: 'var',
+      description: 'Directory for local state: PGlite data, managed InfluxDB, sockets, caches.',
+    }),
+    demo: Type.Boolean({ default: false, description: 'Run the demo-province simulators.' }),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) =>
+            Type.Literal(l),
+          ),
+          { default: 'info' },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    web: Type.Object(
+      {
+        host: Host('127.0.0.1', 'Bind address of the HTTP server (app, API, socket.io, MQTT/WS).'),
+        port: Port(8080, 'HTTP port.'),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1, description: 'PEM certificate chain.' }),
+              keyFile: Type.String({ minLength: 1, description: 'PEM private key.' }),
+            },
+            { additionalProperties: false, description: 'Serve HTTPS instead of HTTP.' },
+          ),
+        ),
+        publicUrl: Type.Optional(
+          Type.String({ description: 'URL users reach the server at (printed, used in links).' }),
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    mqtt: Type.Object(
+      {
+        host: Host('127.0.0.1', 'Bind address of the MQTT TCP listener.'),
+        port: Port(1883, 'MQTT TCP port.'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    influx: Type.Object(
+      {
+        url: Type.Optional(
+          Type.String({
+            pattern: '^https?://',
+            description: 'External InfluxDB; when unset the IOC starts and supervises influxd.',
+          }),
+        ),
+        token: Type.String({
+          default: '',
+          description: 'Token (2.x/3.x) or "user:password" (1.x).',
+        }),
+        database: Type.String({ minLength: 1, default: 'ioc', description: 'Database / bucket.' }),
+        org: Type.String({ default: '', description: 'Organisation (InfluxDB 2.x only).' }),
+        managed: Type.Object(
+          {
+            host: Host('127.0.0.1', 'Bind address of the managed influxd.'),
+            port: Port(8186, 'HTTP port of the managed influxd.'),
+            rpcPort: Port(8187, 'RPC (backup/restore) port of the managed influxd.'),
+            binary: Type.String({ minLength: 1, default: 'influxd', description: 'influxd path.' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    sql: Type.Object(
+      {
+        url: Type.Optional(
+          Type.String({
+            pattern: '^postgres(ql)?://',
+            description: 'PostgreSQL URL; when unset an embedded PGlite under dataDir is used.',
+          }),
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    media: Type.Object(
+      {
+        workers: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'mediasoup workers; 0 means one per CPU core.',
+        }),
+        listenIp: Host('127.0.0.1', 'Address the WebRTC server binds to.'),
+        announcedAddress: Type.Optional(
+          Type.String({ description: 'Address announced to browsers (public/NAT address).' }),
+        ),
+        port: Port(40000, 'First WebRTC port (UDP+TCP); worker i uses port + i.'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    simulators: Type.Object(
+      {
+        opcua: Type.Object(
+          {
+            host: Host('127.0.0.1', 'Bind address of the simulated OPC-UA PLC server.'),
+            port: Port(4840, 'Port of the simulated OPC-UA PLC server.'),
+            username: Type.String({ minLength: 1, default: 'ioc', description: 'PLC login.' }),
+            password: Type.Optional(
+              Type.String({
+                minLength: 8,
+                description: 'PLC password; a built-in demo one is used on loopback when unset.',
+              }),
+            ),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    units: Type.Object(
+      {
+        dataset: Type.String({
+          minLength: 1,
+          default: 'da-nang-2025',
+          description: 'Administrative-unit dataset (see core/data/units).',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    auth: Type.Object(
+      {
+        adminPassword: Type.Optional(
+          Type.String({
+            minLength: 12,
+            description: 'Password of the first admin account (used only when it is created).',
+          }),
+        ),
+        sessionTtlHours: Type.Number({ exclusiveMinimum: 0, default: 12 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type AppConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,35 @@
+import { I18nProvider } from './i18n/i18n';
+import { ConsolePage } from './pages/ConsolePage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { SessionSplash } from './pages/SessionSplash';
+import { Redirect, usePath } from './router';
+import { SessionProvider, useSession } from './session';
+
+export function App() {
+  return (
+    <I18nProvider>
+      <SessionProvider>
+        <Routes />
+      </SessionProvider>
+    </I18nProvider>
+  );
+}
+
+function Routes() {
+  const path = usePath();
+  const { state } = useSession();
+
+  if (state.status === 'checking' || state.status === 'unreachable') return <SessionSplash />;
+
+  switch (path) {
+    case '/login':
+      if (state.status === 'signed-in') return <Redirect to="/" />;
+      return <LoginPage notice={state.notice} />;
+    case '/':
+      if (state.status !== 'signed-in') return <Redirect to="/login" />;
+      return <ConsolePage user={state.user} />;
+    default:
+      return <NotFoundPage />;
+  }
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type AdminUnitTree,
+  type ApiTokens,
+  type AppConfig,
+  type AuditLog,
+  listenFailure,
+  type ServiceDeps,
+  type SessionStore,
+  StartupError,
+  type UserAccounts,
+} from '@ioc/core';
+import type { WebContext } from './server/context.js';
+import { startLiveChannel } from './server/live-channel.js';
+import { startLocalAdminChannel } from './server/local-admin-channel.js';
+import { buildWebApp } from './server/web-app.js';
+
+export { SESSION_COOKIE } from './server/authentication.js';
+export type { WebContext } from './server/context.js';
+
+export interface WebDeps extends ServiceDeps {
+  units: AdminUnitTree;
+  accounts: UserAccounts;
+  sessions: SessionStore;
+  tokens: ApiTokens;
+  audit: AuditLog;
+  /** Directory of the built React app; defaults to ioc-web/app/dist. */
+  appDir?: string;
+}
+
+export interface RunningWeb {
+  /** The HTTP(S) server, for other services to attach upgrade handlers (MQTT over WebSocket). */
+  server: HttpServer;
+  /** Base URL the server answers on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Where the CLI finds a running server. */
+export function localAdminSocketPath(config: AppConfig): string {
+  return join(config.dataDir, 'run', 'ioc.sock');
+}
+
+export const DEFAULT_APP_DIR = fileURLToPath(new URL('../app/dist/', import.meta.url));
+
+/** Starts the web service: REST API, OpenAPI docs, socket.io, the app and the CLI channel. */
+export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWeb> {
+  const logger = deps.logger.child({ component: 'web' });
+  const ctx: WebContext = {
+    health: deps.health,
+    metrics: deps.metrics,
+    units: deps.units,
+    unitDataset: config.units.dataset,
+    accounts: deps.accounts,
+    sessions: deps.sessions,
+    tokens: deps.tokens,
+    audit: deps.audit,
+    sessionTtlHours: config.auth.sessionTtlHours,
+  };
+  const app = await buildWebApp(ctx, {
+    logger,
+    appDir: deps.appDir ?? DEFAULT_APP_DIR,
+    https: readTls(config),
+    version: packageVersion(),
+  });
+  const live = startLiveChannel(app.server as HttpServer, ctx, deps.bus, logger);
+  try {
+    await app.listen({ host: config.web.host, port: config.web.port });
+  } catch (err) {
+    await live.close();
+    await app.close();
+    throw listenFailure(err, {
+      host: config.web.host,
+      port: config.web.port,
+      key: 'web.port',
+      env: 'IOC_WEB_PORT',
+    });
+  }
+  let channel: Awaited<ReturnType<typeof startLocalAdminChannel>>;
+  try {
+    channel = await startLocalAdminChannel(localAdminSocketPath(config), ctx, logger);
+  } catch (err) {
+    await live.close();
+    await app.close();
+    throw err;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.web.port;
+  const scheme = config.web.tls ? 'https' : 'http';
+  const url = `${scheme}://${config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host}:${port}`;
+  deps.health.register('web', () =>
+    app.server.listening ? { status: 'up' } : { status: 'down', reason: 'HTTP server closed' },
+  );
+  logger.info({ url }, 'web server listening');
+
+  return {
+    server: app.server as HttpServer,
+    url,
+    async stop() {
+      deps.health.unregister('web');
+      await channel.close();
+      await live.close();
+      await app.close();
+    },
+  };
+}
+
+function readTls(config: AppConfig): { cert: Buffer; key: Buffer } | undefined {
+  const tls = config.web.tls;
+  if (!tls) return undefined;
+  try {
+    return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  } catch (err) {
+    throw new StartupError(
+      `cannot read the TLS certificate or key (web.tls): ${(err as Error).message}`,
+      'CONFIG_INVALID',
+    );
+  }
+}
+
+function packageVersion(): string {
+  const pkg = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,34 @@
+import type {
+  AdminUnitTree,
+  ApiTokens,
+  AuditLog,
+  HealthRegistry,
+  Principal,
+  SessionStore,
+  UserAccounts,
+} from '@ioc/core';
+import type { Registry } from 'prom-client';
+
+/** Everything the HTTP routes need, handed in by the process that hosts the web service. */
+export interface WebContext {
+  health: HealthRegistry;
+  metrics: Registry;
+  units: AdminUnitTree;
+  unitDataset: string;
+  accounts: UserAccounts;
+  sessions: SessionStore;
+  tokens: ApiTokens;
+  audit: AuditLog;
+  sessionTtlHours: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set by the authentication hook on every protected route. */
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Routes reachable without credentials (login, health). */
+    public?: boolean;
+  }
+}

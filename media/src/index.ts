@@ -1,0 +1,98 @@
+// The SFU: supervised mediasoup workers, each with a WebRtcServer on one UDP+TCP port, and
+// routers placed across them. Rooms, signalling and scheduling build on `createRouter()`.
+import { availableParallelism } from 'node:os';
+import type { AppConfig, RunningService, ServiceDeps } from '@ioc/core';
+import { registerMediaMetrics } from './metrics.js';
+import { assertMediaCanListen } from './preflight.js';
+import { assertWorkerBinary } from './worker-binary.js';
+import { type CreateRouterOptions, type MediaRouter, WorkerPool } from './worker-pool.js';
+
+export { DEFAULT_MEDIA_CODECS } from './codecs.js';
+export type {
+  MediaWorker,
+  MediaWorkerEvents,
+  WorkerDied,
+  WorkerRestartFailed,
+  WorkerStarted,
+} from './media-worker.js';
+export type { CreateRouterOptions, MediaRouter, WorkerPool } from './worker-pool.js';
+
+export interface MediaService extends RunningService {
+  /** The supervised workers; listen on it for 'started', 'died' and 'restartfailed'. */
+  readonly pool: WorkerPool;
+  readonly workers: WorkerPool['workers'];
+  /** A router (default codecs: Opus, VP8, H.264) on the next running worker. */
+  createRouter(options?: CreateRouterOptions): Promise<MediaRouter>;
+}
+
+export interface MediaStartOptions {
+  /** First and largest delay between restarts of a worker that keeps dying. */
+  restartDelayMs?: { min: number; max: number };
+}
+
+/**
+ * Starts `media.workers` mediasoup workers (0: one per CPU core), worker i serving WebRTC on
+ * `media.listenIp`:`media.port + i` (UDP and TCP), registers the `media` health check and
+ * metrics, and restarts workers that die. Throws a StartupError when the worker binary is
+ * missing or a port is taken.
+ */
+export async function start(
+  config: AppConfig,
+  deps: ServiceDeps & MediaStartOptions,
+): Promise<MediaService> {
+  const { listenIp, announcedAddress, port } = config.media;
+  const size = config.media.workers || availableParallelism();
+  const log = deps.logger.child({ component: 'media' });
+
+  assertWorkerBinary();
+  await assertMediaCanListen(config.media, size);
+  if ((listenIp === '0.0.0.0' || listenIp === '::') && !announcedAddress) {
+    log.warn(
+      { listenIp },
+      'ICE candidates will carry an unspecified address; set media.announcedAddress (IOC_MEDIA_ANNOUNCED_ADDRESS) to the address browsers reach',
+    );
+  }
+
+  const pool = await WorkerPool.start({
+    size,
+    listenIp,
+    announcedIp: announcedAddress,
+    port,
+    logger: deps.logger,
+    restartDelayMs: deps.restartDelayMs,
+  });
+  log.info(
+    { workers: pool.workers.map((w) => ({ index: w.index, pid: w.pid })), listenIp, port },
+    'mediasoup workers started',
+  );
+
+  pool.on('died', ({ index, pid, error }) => {
+    deps.bus.publish('service.status', {
+      service: 'media',
+      status: 'down',
+      reason: `worker ${index} (pid ${pid}) died: ${error.message}`,
+    });
+  });
+  pool.on('started', ({ index, pid, restart }) => {
+    if (!restart) return;
+    log.info({ worker: index, pid }, 'mediasoup worker restarted');
+    if (pool.workers.every((worker) => worker.alive)) {
+      deps.bus.publish('service.status', { service: 'media', status: 'up' });
+    }
+  });
+
+  deps.health.register('media', () => pool.health());
+  const unregisterMetrics = registerMediaMetrics(deps.metrics, pool);
+
+  return {
+    pool,
+    workers: pool.workers,
+    createRouter: (options) => pool.createRouter(options),
+    async stop() {
+      deps.health.unregister('media');
+      unregisterMetrics();
+      await pool.close();
+      log.info('mediasoup workers stopped');
+    },
+  };
+}
