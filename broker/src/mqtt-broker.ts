@@ -115,10 +115,17 @@ export class MqttBroker extends EventEmitter {
     this.#options.logger.info({ path }, 'mqtt broker listening (websocket)');
   }
 
-  async stop(): Promise<void> {
+  /** Stops serving MQTT over WebSocket and drops its connections. */
+  detachWebSocket(): void {
     this.#detachUpgrade?.();
+    this.#detachUpgrade = undefined;
     for (const client of this.#ws?.clients ?? []) client.terminate();
     this.#ws?.close();
+    this.#ws = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.detachWebSocket();
     const aedes = this.#aedes;
     const tcp = this.#tcp;
     this.#aedes = undefined;

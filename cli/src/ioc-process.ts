@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import * as broker from '@ioc/broker';
 import {
   ApiTokens,
@@ -12,6 +11,7 @@ import {
   openSqlStore,
   type PortSetting,
   type RunningService,
+  requireInfluxd,
   type ServiceDeps,
   SessionStore,
   startInflux,
@@ -40,7 +40,8 @@ export interface RunningIocProcess {
   influxManaged: boolean;
   admin: { created: boolean; password?: string };
   demoAccounts: DemoAccount[];
-  stop(): Promise<void>;
+  /** Stops every service, newest first. `signal` says why (it is announced on the bus first). */
+  stop(signal?: string): Promise<void>;
 }
 
 /**
@@ -58,10 +59,13 @@ export async function startIocProcess(
   }
   await preflight(config, roles);
 
-  const started: RunningService[] = [];
+  const started: Array<[string, RunningService]> = [];
   const stopAll = async () => {
-    for (const service of started.reverse()) {
-      await service.stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    for (const [name, service] of started.reverse()) {
+      logger.debug({ part: name }, 'stopping');
+      await service
+        .stop()
+        .catch((err) => logger.error({ err, part: name }, 'error while stopping'));
     }
   };
 
@@ -69,17 +73,18 @@ export async function startIocProcess(
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: 'ioc_process_' });
     const health = new HealthRegistry();
-    const deps: ServiceDeps = { logger, health, metrics, bus: new LiveBus() };
+    const bus = new LiveBus();
+    const deps: ServiceDeps = { logger, health, metrics, bus };
 
     const sql = await openSqlStore(config, logger);
-    started.push({ stop: () => sql.close() });
+    started.push(['sql', { stop: () => sql.close() }]);
     health.register('sql', async () => {
       await sql.ping();
       return { status: 'up', reason: sql.kind };
     });
 
     const influx = await startInflux(config, logger);
-    started.push(influx);
+    started.push(['influx', influx]);
     health.register('influx', () => influx.store.ping());
 
     const units = await loadUnitTree(config.units.dataset);
@@ -100,18 +105,19 @@ export async function startIocProcess(
         ...deps,
         authenticate: (username, password) => credentials.authenticate(username, password),
       });
-      started.push(runningBroker);
+      started.push(['broker', runningBroker]);
       mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${runningBroker.broker.port}`;
     }
     if (has('ingest') && mqttUrl) {
-      started.push(
+      started.push([
+        'ingest',
         await ingest.start(config, {
           ...deps,
           mqtt: { url: mqttUrl, ...credentials.for('ingest') },
         }),
-      );
+      ]);
     }
-    if (has('media')) started.push(await media.start(config, deps));
+    if (has('media')) started.push(['media', await media.start(config, deps)]);
 
     let webUrl: string | undefined;
     if (has('web')) {
@@ -123,11 +129,18 @@ export async function startIocProcess(
         audit,
         sessions: new SessionStore(sql, config.auth.sessionTtlHours),
       });
-      started.push(runningWeb);
-      runningBroker?.broker.attachWebSocket(runningWeb.server, '/mqtt');
+      started.push(['web', runningWeb]);
+      if (runningBroker) {
+        const broker = runningBroker.broker;
+        broker.attachWebSocket(runningWeb.server, '/mqtt');
+        // Stopped before the web server, whose close() waits for upgraded connections too.
+        started.push(['broker.websocket', { stop: async () => broker.detachWebSocket() }]);
+      }
       webUrl = runningWeb.url;
     }
-    if (has('simulators') && config.demo) started.push(await simulators.start(config, deps));
+    if (has('simulators') && config.demo) {
+      started.push(['simulators', await simulators.start(config, deps)]);
+    }
 
     return {
       webUrl,
@@ -137,7 +150,10 @@ export async function startIocProcess(
       influxManaged: !config.influx.url,
       admin,
       demoAccounts,
-      stop: stopAll,
+      async stop(signal = 'stop') {
+        bus.publish('process.stopping', { signal });
+        await stopAll();
+      },
     };
   } catch (err) {
     await stopAll();
@@ -145,44 +161,37 @@ export async function startIocProcess(
   }
 }
 
-/** Fails fast, before anything is spawned, when a port this process needs is taken. */
+/** Fails fast, before anything is spawned, when something this process needs is missing. */
 async function preflight(config: AppConfig, roles: ProcessRole[]): Promise<void> {
-  const checks: Array<[PortSetting, Array<'tcp' | 'udp'>]> = [];
+  const ports: PortSetting[] = [];
   if (roles.includes('web')) {
-    checks.push([
-      { host: config.web.host, port: config.web.port, key: 'web.port', env: 'IOC_WEB_PORT' },
-      ['tcp'],
-    ]);
+    ports.push({
+      host: config.web.host,
+      port: config.web.port,
+      key: 'web.port',
+      env: 'IOC_WEB_PORT',
+    });
   }
   if (roles.includes('broker')) {
-    checks.push([
-      { host: config.mqtt.host, port: config.mqtt.port, key: 'mqtt.port', env: 'IOC_MQTT_PORT' },
-      ['tcp'],
-    ]);
+    ports.push({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      key: 'mqtt.port',
+      env: 'IOC_MQTT_PORT',
+    });
   }
-  if (roles.includes('media') && config.media.port !== 0) {
-    const workers = config.media.workers || availableParallelism();
-    for (let i = 0; i < workers; i++) {
-      checks.push([
-        {
-          host: config.media.listenIp,
-          port: config.media.port + i,
-          key: 'media.port',
-          env: 'IOC_MEDIA_PORT',
-        },
-        ['udp', 'tcp'],
-      ]);
-    }
+  if (roles.includes('simulators') && config.demo) {
+    const { host, port } = config.simulators.opcua;
+    ports.push({ host, port, key: 'simulators.opcua.port', env: 'IOC_OPCUA_SIM_PORT' });
   }
   if (!config.influx.url) {
     const { host, port, rpcPort } = config.influx.managed;
-    checks.push([{ host, port, key: 'influx.managed.port', env: 'IOC_INFLUX_PORT' }, ['tcp']]);
-    checks.push([
-      { host, port: rpcPort, key: 'influx.managed.rpcPort', env: 'IOC_INFLUX_RPC_PORT' },
-      ['tcp'],
-    ]);
+    ports.push({ host, port, key: 'influx.managed.port', env: 'IOC_INFLUX_PORT' });
+    ports.push({ host, port: rpcPort, key: 'influx.managed.rpcPort', env: 'IOC_INFLUX_RPC_PORT' });
+    await requireInfluxd(config.influx.managed.binary);
   }
-  for (const [setting, protocols] of checks) await assertPortFree(setting, protocols);
+  for (const setting of ports) await assertPortFree(setting);
+  if (roles.includes('media')) await media.preflight(config);
 }
 
 function hostForUrl(host: string): string {

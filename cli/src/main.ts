@@ -119,7 +119,7 @@ async function runServer(config: AppConfig, roles: ProcessRole[]): Promise<void>
       process.exit(1);
     }, 15_000);
     force.unref();
-    running.stop().then(
+    running.stop(signal).then(
       () => {
         logger.info('stopped');
         process.exit(0);

@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
  */
 export interface LiveEvents {
   'service.status': { service: string; status: 'up' | 'down'; reason?: string };
+  /** The hosting process received a stop signal; services stop expecting their children. */
+  'process.stopping': { signal: string };
 }
 
 /** A typed in-memory publish/subscribe bus. */

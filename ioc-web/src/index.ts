@@ -102,9 +102,16 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     url,
     async stop() {
       deps.health.unregister('web');
+      logger.debug('closing the CLI channel');
       await channel.close();
+      logger.debug('closing socket.io');
       await live.close();
+      logger.debug('closing the HTTP server');
+      // Idle keep-alive connections close at once; give busy ones a moment, then cut them so a
+      // slow client cannot hold up a shutdown.
+      const grace = setTimeout(() => app.server.closeAllConnections(), 2000);
       await app.close();
+      clearTimeout(grace);
     },
   };
 }

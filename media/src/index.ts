@@ -17,6 +17,20 @@ export type {
 } from './media-worker.js';
 export type { CreateRouterOptions, MediaRouter, WorkerPool } from './worker-pool.js';
 
+/** How many mediasoup workers `start` runs: `media.workers`, or one per CPU core when 0. */
+export function workerCount(config: AppConfig): number {
+  return config.media.workers || availableParallelism();
+}
+
+/**
+ * Everything `start` checks before spawning a worker (the binary, the listen address, every
+ * worker's port), for a host process that wants to fail before starting anything else.
+ */
+export async function preflight(config: AppConfig): Promise<void> {
+  assertWorkerBinary();
+  await assertMediaCanListen(config.media, workerCount(config));
+}
+
 export interface MediaService extends RunningService {
   /** The supervised workers; listen on it for 'started', 'died' and 'restartfailed'. */
   readonly pool: WorkerPool;
@@ -41,11 +55,10 @@ export async function start(
   deps: ServiceDeps & MediaStartOptions,
 ): Promise<MediaService> {
   const { listenIp, announcedAddress, port } = config.media;
-  const size = config.media.workers || availableParallelism();
+  const size = workerCount(config);
   const log = deps.logger.child({ component: 'media' });
 
-  assertWorkerBinary();
-  await assertMediaCanListen(config.media, size);
+  await preflight(config);
   if ((listenIp === '0.0.0.0' || listenIp === '::') && !announcedAddress) {
     log.warn(
       { listenIp },
@@ -81,6 +94,9 @@ export async function start(
     }
   });
 
+  const unsubscribe = deps.bus.subscribe('process.stopping', () => {
+    for (const worker of pool.workers) worker.prepareToClose();
+  });
   deps.health.register('media', () => pool.health());
   const unregisterMetrics = registerMediaMetrics(deps.metrics, pool);
 
@@ -89,6 +105,7 @@ export async function start(
     workers: pool.workers,
     createRouter: (options) => pool.createRouter(options),
     async stop() {
+      unsubscribe();
       deps.health.unregister('media');
       unregisterMetrics();
       await pool.close();

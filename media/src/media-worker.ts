@@ -155,10 +155,24 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
     }
   }
 
+  /**
+   * The process is shutting down: a worker exiting now (a terminal's Ctrl-C reaches the
+   * workers too) is expected, not restarted. close() still waits for it.
+   */
+  prepareToClose(): void {
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
+  }
+
   #onDied(worker: types.Worker, error: Error): void {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     this.#webRtcServer = undefined;
+    if (this.#closed) {
+      this.#downReason = 'stopped';
+      this.#log.info({ pid: worker.pid }, 'mediasoup worker exited during shutdown');
+      return;
+    }
     this.#downReason = `worker process ${worker.pid} died (${error.message}); restarting`;
     this.#log.error({ pid: worker.pid, err: error }, 'mediasoup worker died; restarting it');
     this.emit('died', { index: this.index, pid: worker.pid, error });

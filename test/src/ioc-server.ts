@@ -26,7 +26,7 @@ export interface IocServer {
   process: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Sends a signal and waits for the exit code. */
+  /** Sends a signal to the server's process group (as a terminal's Ctrl-C does) and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Removes the data directory (after stop). */
   cleanup(): void;
@@ -60,7 +60,7 @@ export async function iocEnvironment(extra: NodeJS.ProcessEnv = {}): Promise<{
     IOC_OPCUA_SIM_PORT: String(ports.opcua),
     IOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
     IOC_LOG_FORMAT: 'json',
-    IOC_LOG_LEVEL: 'info',
+    IOC_LOG_LEVEL: process.env.IOC_TEST_LOG_LEVEL ?? 'info',
     ...extra,
   };
   // A config file is required when IOC_CONFIG is set: an empty one keeps the defaults.
@@ -103,9 +103,12 @@ export async function startIocServer(
   options: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<IocServer> {
   const { env, ports, dataDir } = await iocEnvironment(options.env);
+  // Its own process group, like a command started from a terminal: stop() signals the whole
+  // group, as Ctrl-C does, so children that share the group (mediasoup workers) get it too.
   const child = spawn(process.execPath, [IOC_BIN, 'start', ...(options.args ?? [])], {
     env,
     cwd: REPO_ROOT,
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -139,7 +142,13 @@ export async function startIocServer(
     stdout: () => stdout,
     stderr: () => stderr,
     async stop(signal = 'SIGINT') {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-(child.pid as number), signal);
+        } catch {
+          // the group is already gone
+        }
+      }
       return exited;
     },
     cleanup() {

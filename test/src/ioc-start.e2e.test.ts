@@ -254,7 +254,7 @@ describe('ioc start --demo', () => {
     expect(children).toContain(influxPid);
     expect(children.length).toBeGreaterThanOrEqual(2); // influxd + at least one mediasoup worker
     const code = await ioc.stop('SIGINT');
-    expect(code).toBe(0);
+    expect(code, ioc.stdout().split('\n').slice(-40).join('\n')).toBe(0);
     expect(children.filter(isAlive)).toEqual([]);
   });
 

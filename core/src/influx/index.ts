@@ -2,6 +2,7 @@
 // client and reads with InfluxQL, and the start-up that picks managed or external.
 export { Point, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 export { InfluxError, type InfluxErrorCode } from './influx-error.js';
+export { requireInfluxd } from './preflight.js';
 export { type RunningInflux, startInflux } from './start.js';
 export {
   type InfluxConnectOptions,

@@ -129,7 +129,7 @@ describe('InfluxSupervisor', () => {
       const error = await supervisor.start().catch((err: unknown) => err);
       expect(error).toBeInstanceOf(StartupError);
       expect((error as StartupError).message).toBe(
-        `port ${options.port} on 127.0.0.1 (influx.managed.port) is already in use; stop the other process or set IOC_INFLUX_PORT`,
+        `port ${options.port} on 127.0.0.1 (influx.managed.port) is already in use; stop the other process or set IOC_INFLUX_PORT to a free port`,
       );
       expect(supervisor.pid).toBeUndefined();
     } finally {
@@ -143,7 +143,7 @@ describe('InfluxSupervisor', () => {
     await new Promise<void>((resolve) => blocker.listen(options.rpcPort, '127.0.0.1', resolve));
     try {
       await expect(new InfluxSupervisor(options).start()).rejects.toThrow(
-        `port ${options.rpcPort} on 127.0.0.1 (influx.managed.rpcPort) is already in use; stop the other process or set IOC_INFLUX_RPC_PORT`,
+        `port ${options.rpcPort} on 127.0.0.1 (influx.managed.rpcPort) is already in use; stop the other process or set IOC_INFLUX_RPC_PORT to a free port`,
       );
     } finally {
       blocker.close();

@@ -6,8 +6,9 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { errorMessage, StartupError } from '../errors.js';
+import { assertPortFree } from '../ports.js';
 import { hostPort, renderInfluxdConfig } from './influxd-config.js';
-import { assertPortFree, requireInfluxd } from './preflight.js';
+import { requireInfluxd } from './preflight.js';
 import { stopStaleInfluxd } from './stale-influxd.js';
 
 export interface InfluxSupervisorOptions {
@@ -131,13 +132,19 @@ export class InfluxSupervisor extends EventEmitter<InfluxSupervisorEvents> {
       this.#binaryPath = await requireInfluxd(this.#options.binary);
       await mkdir(this.dir, { recursive: true });
       await stopStaleInfluxd(this.pidFile, this.configPath, this.#log, this.#options.stopTimeoutMs);
-      await assertPortFree({ host, port, key: 'influx.managed.port', envVar: 'IOC_INFLUX_PORT' });
-      await assertPortFree({
-        host,
-        port: rpcPort,
-        key: 'influx.managed.rpcPort',
-        envVar: 'IOC_INFLUX_RPC_PORT',
-      });
+      for (const [value, key, env] of [
+        [port, 'influx.managed.port', 'IOC_INFLUX_PORT'],
+        [rpcPort, 'influx.managed.rpcPort', 'IOC_INFLUX_RPC_PORT'],
+      ] as const) {
+        // influxd needs fixed ports: the IOC and the CLI must find it again.
+        if (value === 0) {
+          throw new StartupError(
+            `${key} must be a fixed port between 1 and 65535, got 0; set ${env}`,
+            'INFLUXD_PORT_INVALID',
+          );
+        }
+        await assertPortFree({ host, port: value, key, env });
+      }
       await writeFile(this.configPath, renderInfluxdConfig({ dir: this.dir, host, port, rpcPort }));
       process.on('exit', this.#onProcessExit);
       await this.#launch();
