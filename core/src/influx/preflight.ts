@@ -1,9 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { StartupError } from '../errors.js';
-import { hostPort } from './influxd-config.js';
 
 /** The executable a command name resolves to (like `which`), or undefined. */
 export async function findExecutable(command: string): Promise<string | undefined> {

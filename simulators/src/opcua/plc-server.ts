@@ -393,8 +393,14 @@ async function closeQuietly(server: OPCUAServer): Promise<void> {
  * instead (process-wide, as node-opcua's loggers are global).
  */
 function routeOpcuaLogs(opcua: typeof import('node-opcua'), logger: Logger): void {
-  const text = (args: unknown[]) => args.map((a) => String(a)).join(' ').trim();
-  opcua.setWarningLogger((...args: unknown[]) => logger.debug({ source: 'node-opcua' }, text(args)));
+  const text = (args: unknown[]) =>
+    args
+      .map((a) => String(a))
+      .join(' ')
+      .trim();
+  opcua.setWarningLogger((...args: unknown[]) =>
+    logger.debug({ source: 'node-opcua' }, text(args)),
+  );
   opcua.setErrorLogger((...args: unknown[]) => logger.warn({ source: 'node-opcua' }, text(args)));
   opcua.setDebugLogger((...args: unknown[]) => logger.trace({ source: 'node-opcua' }, text(args)));
 }
