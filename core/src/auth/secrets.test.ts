@@ -66,9 +66,10 @@ describe('random secrets', () => {
   it('hashes with sha256 (base64url) and compares strings exactly', () => {
     // sha256("abc"), a published test vector.
     expect(sha256('abc')).toBe(
-      Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex').toString(
-        'base64url',
-      ),
+      Buffer.from(
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+        'hex',
+      ).toString('base64url'),
     );
     expect(safeEqual('same', 'same')).toBe(true);
     expect(safeEqual('same', 'Same')).toBe(false);
