@@ -2,9 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Principal } from '@ioc/core';
+import type { Logger, Principal } from '@ioc/core';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
 /** Resolves MQTT credentials to a principal; undefined means "bad username or password". */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
+import type { Logger } from '@ioc/core';
 import { allDevicesTopic, parseDeviceTopic } from '@ioc/devices';
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
 
 export interface TelemetrySubscriberOptions {
   url: string;

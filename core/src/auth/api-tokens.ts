@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.js';
 import type { SqlStore } from '../sql/index.js';
 import { isRole, type Principal, type Role } from './roles.js';
-import { randomSecret, safeEqual, sha256 } from './secrets.js';
+import { randomSecret, sha256 } from './secrets.js';
 
 export interface ApiTokenInfo {
   id: string;
@@ -79,14 +79,17 @@ export class ApiTokens {
     const match = TOKEN_PATTERN.exec(token);
     if (!match) return undefined;
     const [, id, secret] = match as unknown as [string, string, string];
+    // The secret is checked in the WHERE clause so that a wrong one does not mark the token as
+    // used. Comparing sha256 digests there leaks nothing useful about the secret by timing.
     const { rows } = await this.sql.query<TokenRow>(
       `UPDATE api_tokens SET last_used_at = now()
-       WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+       WHERE id = $1 AND secret_hash = $2 AND revoked_at IS NULL
+         AND (expires_at IS NULL OR expires_at > now())
        RETURNING *`,
-      [id],
+      [id, sha256(secret)],
     );
     const row = rows[0];
-    if (!row || !safeEqual(row.secret_hash, sha256(secret)) || !isRole(row.role)) return undefined;
+    if (!row || !isRole(row.role)) return undefined;
     return { kind: 'token', id: row.id, name: `token:${row.name}`, role: row.role };
   }
 }

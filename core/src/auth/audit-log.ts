@@ -9,9 +9,11 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface AuditRecord extends Required<Omit<AuditEntry, 'details'>> {
+export interface AuditRecord extends Required<Omit<AuditEntry, 'target' | 'ip' | 'details'>> {
   id: number;
   at: string;
+  target: string | null;
+  ip: string | null;
   details: Record<string, unknown> | null;
 }
 

@@ -47,6 +47,8 @@ export class UserAccounts {
     if (input.password.length < 12) {
       throw new ApiError(400, 'WEAK_PASSWORD', 'password: use at least 12 characters');
     }
+    if (!isRole(input.role))
+      throw new ApiError(400, 'INVALID_ROLE', `unknown role "${input.role}"`);
     const { rows } = await this.sql.query<UserRow>(
       `INSERT INTO users (username, display_name, password_hash, role)
        VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING RETURNING *`,
@@ -110,10 +112,15 @@ export class UserAccounts {
       );
     }
     if (!(await verifyPassword(password, row.password_hash))) {
+      // A lock that has run out starts the count afresh instead of relocking on one mistake.
       await this.sql.query(
-        `UPDATE users SET failed_logins = failed_logins + 1,
-           locked_until = CASE WHEN failed_logins + 1 >= $2
-             THEN now() + make_interval(mins => $3) ELSE locked_until END
+        `UPDATE users SET
+           failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
+           locked_until = CASE
+             WHEN (CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END) >= $2
+               THEN now() + make_interval(mins => $3)
+             WHEN locked_until <= now() THEN NULL
+             ELSE locked_until END
          WHERE id = $1`,
         [row.id, MAX_FAILED_LOGINS, LOCKOUT_MINUTES],
       );

@@ -27,7 +27,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const cwd = options.cwd ?? process.cwd();
   const sources = new Map<string, string>();
 
-  const explicitFile = env.IOC_CONFIG;
+  // Empty counts as unset, as for every other variable (`IOC_CONFIG= ioc start`).
+  const explicitFile = env.IOC_CONFIG || undefined;
   const file = resolve(cwd, explicitFile ?? 'ioc.config.json');
   const raw: Json = {};
   if (existsSync(file)) {
@@ -51,9 +52,15 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const first = Value.Errors(ConfigSchema, config).First();
   if (first) {
     const path = first.path.slice(1).replaceAll('/', '.');
-    const source = sources.get(path) ?? nearestSource(path, sources) ?? 'defaults';
+    // A missing key is blamed on where its siblings came from (a TLS cert without its key).
+    const parent = path.slice(0, Math.max(0, path.lastIndexOf('.')));
+    const source =
+      sources.get(path) ??
+      nearestSource(path, sources) ??
+      nearestSource(parent, sources) ??
+      'defaults';
     const what =
-      first.value === undefined ? 'is unknown or missing' : `= ${JSON.stringify(first.value)}`;
+      first.value === undefined ? 'is unknown or missing' : `= ${shown(path, first.value)}`;
     throw new StartupError(
       `config ${path || '(root)'} ${what} (from ${source}): ${describeExpectation(first)}`,
       'CONFIG_INVALID',
@@ -82,11 +89,11 @@ function readConfigFile(file: string): Json {
 function describeExpectation(error: { message: string; schema: TSchema }): string {
   const { schema } = error;
   if (TypeGuard.IsInteger(schema) || TypeGuard.IsNumber(schema)) {
-    const min = schema.minimum ?? schema.exclusiveMinimum;
-    const max = schema.maximum;
+    const { minimum: min, exclusiveMinimum: above, maximum: max } = schema;
     const kind = TypeGuard.IsInteger(schema) ? 'an integer' : 'a number';
     if (min !== undefined && max !== undefined) return `expected ${kind} from ${min} to ${max}`;
     if (min !== undefined) return `expected ${kind} of at least ${min}`;
+    if (above !== undefined) return `expected ${kind} greater than ${above}`;
     return `expected ${kind}`;
   }
   if (TypeGuard.IsUnion(schema)) {
@@ -98,6 +105,14 @@ function describeExpectation(error: { message: string; schema: TSchema }): strin
   }
   if (error.message.startsWith('Unexpected property')) return 'no such setting (check spelling)';
   return error.message.toLowerCase();
+}
+
+/** A bad value as the error shows it: never a password, token or URL password in clear. */
+function shown(path: string, value: unknown): string {
+  if (/(password|token|secret)$/i.test(path)) {
+    return typeof value === 'string' ? `<hidden, ${value.length} characters>` : '<hidden>';
+  }
+  return JSON.stringify(value).replace(/(\/\/[^/:@]*):[^/@]*@/, '$1:***@');
 }
 
 function schemaAt(path: string): TSchema | undefined {

@@ -1,7 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { fastifyCookie } from '@fastify/cookie';
-import type { LiveBus, Principal } from '@ioc/core';
-import type { Logger } from 'pino';
+import type { LiveBus, Logger, Principal } from '@ioc/core';
 import { Server as SocketServer } from 'socket.io';
 import { SESSION_COOKIE } from './authentication.js';
 import type { WebContext } from './context.js';
