@@ -58,6 +58,8 @@ export const en: Messages = {
       broker: 'MQTT broker (devices)',
       media: 'Video conferencing (SFU)',
       web: 'Web server and API',
+      ingest: 'Data ingestion',
+      simulators: 'Simulators (demo)',
     },
   },
   units: {

@@ -58,6 +58,8 @@ export const vi = {
       broker: 'Máy chủ MQTT (kết nối thiết bị)',
       media: 'Hội nghị truyền hình (SFU)',
       web: 'Máy chủ web và API',
+      ingest: 'Thu nhận dữ liệu (ingest)',
+      simulators: 'Bộ mô phỏng (demo)',
     },
   },
   units: {
