@@ -1,9 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { AppConfig, ServiceDeps } from '@ioc/core';
-import { listenFailure } from '@ioc/core';
+import { listenFailure, StartupError } from '@ioc/core';
 import { Gauge } from 'prom-client';
-import { type MqttAuthenticator, MqttBroker } from './mqtt-broker.js';
+import type { MqttAuthenticator } from './identity.js';
+import { MqttBroker, MqttListenError, type MqttTlsOptions } from './mqtt-broker.js';
+import { DevicePresence } from './presence.js';
 
-export { type MqttAuthenticator, MqttBroker, type MqttBrokerOptions } from './mqtt-broker.js';
+export { type AclDecision, checkPublish, checkSubscribe } from './acl.js';
+export type { DeviceErrorCode, DeviceErrorMessage } from './device-errors.js';
+export { FrameLimitedConnection, MqttFrameScanner, PacketTooLargeError } from './frame-limit.js';
+export type {
+  MqttAuthenticator,
+  MqttConnectionInfo,
+  MqttIdentity,
+  MqttRefusal,
+} from './identity.js';
+export { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
+export {
+  DEFAULT_LIMITS,
+  MqttBroker,
+  type MqttBrokerEvents,
+  type MqttBrokerOptions,
+  type MqttLimits,
+  MqttListenError,
+  type MqttTlsOptions,
+} from './mqtt-broker.js';
+export { DevicePresence, type DevicePresenceState } from './presence.js';
 
 export interface BrokerDeps extends ServiceDeps {
   authenticate: MqttAuthenticator;
@@ -11,33 +34,45 @@ export interface BrokerDeps extends ServiceDeps {
 
 export interface RunningBroker {
   broker: MqttBroker;
+  presence: DevicePresence;
   stop(): Promise<void>;
 }
 
-/** Starts the MQTT broker (TCP listener now; WebSocket is attached to the web server later). */
+/**
+ * Starts the MQTT broker: TCP, TLS when `mqtt.tls` is configured (WebSocket is attached to
+ * the web server later), device presence on the live bus, health and metrics.
+ */
 export async function start(config: AppConfig, deps: BrokerDeps): Promise<RunningBroker> {
   const logger = deps.logger.child({ component: 'broker' });
+  const { mqtt } = config;
   const broker = new MqttBroker({
-    host: config.mqtt.host,
-    port: config.mqtt.port,
+    host: mqtt.host,
+    port: mqtt.port,
     logger,
     authenticate: deps.authenticate,
+    tls: readTls(config),
+    limits: {
+      maxPayloadBytes: mqtt.maxPayloadBytes,
+      maxInflight: mqtt.maxInflight,
+      deviceRatePerSecond: mqtt.deviceRatePerSecond,
+    },
+    metrics: deps.metrics,
   });
+  const presence = new DevicePresence(broker, deps.bus, deps.metrics);
   try {
     await broker.start();
   } catch (err) {
     await broker.stop();
-    throw listenFailure(err, {
-      host: config.mqtt.host,
-      port: config.mqtt.port,
-      key: 'mqtt.port',
-      env: 'IOC_MQTT_PORT',
-    });
+    presence.close();
+    throw toStartupError(err, config);
   }
 
   deps.health.register('broker', () =>
     broker.listening
-      ? { status: 'up', reason: `${broker.connectedClients} clients connected` }
+      ? {
+          status: 'up',
+          reason: `${broker.connectedClients} clients connected, ${presence.onlineCount} devices online`,
+        }
       : { status: 'down', reason: 'MQTT listener is closed' },
   );
   new Gauge({
@@ -51,10 +86,42 @@ export async function start(config: AppConfig, deps: BrokerDeps): Promise<Runnin
 
   return {
     broker,
+    presence,
     async stop() {
       deps.health.unregister('broker');
       deps.metrics.removeSingleMetric('ioc_mqtt_connected_clients');
       await broker.stop();
+      presence.close();
     },
   };
+}
+
+function readTls(config: AppConfig): MqttTlsOptions | undefined {
+  const tls = config.mqtt.tls;
+  if (!tls) return undefined;
+  try {
+    const files = {
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+      ca: tls.caFile ? readFileSync(tls.caFile) : undefined,
+    };
+    createSecureContext(files); // a bad PEM or a key that does not match fails here, by name
+    return { port: config.mqtt.tlsPort, ...files };
+  } catch (err) {
+    throw new StartupError(
+      `cannot read the MQTT TLS certificate, key or CA (mqtt.tls): ${(err as Error).message}`,
+      'CONFIG_INVALID',
+    );
+  }
+}
+
+function toStartupError(err: unknown, config: AppConfig): unknown {
+  if (!(err instanceof MqttListenError)) return err;
+  const tls = err.listener === 'tls';
+  return listenFailure(err.cause, {
+    host: config.mqtt.host,
+    port: tls ? config.mqtt.tlsPort : config.mqtt.port,
+    key: tls ? 'mqtt.tlsPort' : 'mqtt.port',
+    env: tls ? 'IOC_MQTT_TLS_PORT' : 'IOC_MQTT_PORT',
+  });
 }

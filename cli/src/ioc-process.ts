@@ -17,12 +17,14 @@ import {
   startInflux,
   UserAccounts,
 } from '@ioc/core';
+import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
 import * as ingest from '@ioc/ingest';
 import * as web from '@ioc/ioc-web';
 import * as media from '@ioc/media';
 import * as simulators from '@ioc/simulators';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type DemoAccount, ensureDemoAccounts } from './demo-accounts.js';
+import { mqttLogin } from './mqtt-login.js';
 import { ServiceCredentials } from './service-credentials.js';
 
 export const ROLES = ['broker', 'ingest', 'media', 'web', 'simulators'] as const;
@@ -97,13 +99,21 @@ export async function startIocProcess(
       await audit.record({ actor: 'system', action: 'user.create', target: 'user:admin' });
     const demoAccounts = config.demo ? await ensureDemoAccounts(config, accounts) : [];
 
+    const catalogue = await loadDeviceCatalogue();
+    const devices = new DeviceRegistry({ sql, catalogue, units, logger });
+    // Last-seen follows presence; ingest refines it per message.
+    bus.subscribe('device.presence', (event) => {
+      devices.touch(event.deviceId, new Date(event.at)).catch((err) => {
+        logger.warn({ err, deviceId: event.deviceId }, 'could not record last-seen');
+      });
+    });
     const credentials = new ServiceCredentials(tokens);
     let mqttUrl: string | undefined;
     let runningBroker: broker.RunningBroker | undefined;
     if (has('broker')) {
       runningBroker = await broker.start(config, {
         ...deps,
-        authenticate: (username, password) => credentials.authenticate(username, password),
+        authenticate: mqttLogin(credentials, devices),
       });
       started.push(['broker', runningBroker]);
       mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${runningBroker.broker.port}`;
@@ -128,6 +138,15 @@ export async function startIocProcess(
         tokens,
         audit,
         sessions: new SessionStore(sql, config.auth.sessionTtlHours),
+        devices,
+        catalogue,
+        sendCommand: runningBroker
+          ? (deviceId, payload) =>
+              (runningBroker as broker.RunningBroker).broker.publishCommand(
+                deviceId,
+                JSON.stringify(payload),
+              )
+          : undefined,
       });
       started.push(['web', runningWeb]);
       if (runningBroker) {
@@ -179,6 +198,10 @@ async function preflight(config: AppConfig, roles: ProcessRole[]): Promise<void>
       key: 'mqtt.port',
       env: 'IOC_MQTT_PORT',
     });
+    if (config.mqtt.tls) {
+      const { host, tlsPort } = config.mqtt;
+      ports.push({ host, port: tlsPort, key: 'mqtt.tlsPort', env: 'IOC_MQTT_TLS_PORT' });
+    }
   }
   if (roles.includes('simulators') && config.demo) {
     const { host, port } = config.simulators.opcua;

@@ -15,16 +15,18 @@ export async function callLocalChannel<T>(
   method: string,
   path: string,
   body?: unknown,
+  contentType = 'application/json',
 ): Promise<ChannelAnswer<T> | undefined> {
   if (!existsSync(socketPath)) return undefined;
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const payload =
+    body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       {
         socketPath,
         method,
         path,
-        headers: payload ? { 'content-type': 'application/json' } : {},
+        headers: payload ? { 'content-type': contentType } : {},
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -9,7 +9,9 @@ import {
 } from '@ioc/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pretty from 'pino-pretty';
+import { AdminChannel } from './admin-channel.js';
 import { startBanner } from './banner.js';
+import { DeviceCommand } from './device-command.js';
 import { type ProcessRole, ROLES, startIocProcess } from './ioc-process.js';
 import { TokenCommand } from './token-command.js';
 
@@ -82,6 +84,100 @@ export async function main(argv = process.argv): Promise<void> {
       print(options.json ? info : `revoked ${info.id} (${info.name})`);
     });
 
+  const device = program.command('device').description('field devices: catalogue, provisioning');
+  device
+    .command('types')
+    .description('the device catalogue: types, metrics, units, valid ranges')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const types = await devices(program).types();
+      if (options.json) return print(types);
+      for (const t of types) {
+        const metrics = t.metrics.map((m) => `${m.key} (${m.unitDisplay ?? m.unit})`).join(', ');
+        print(`${t.id.padEnd(16)} ${t.name.vi} / ${t.name.en}: ${metrics}`);
+      }
+    });
+  device
+    .command('add')
+    .description('provision a device; prints its secret once')
+    .requiredOption('--id <id>', 'device id (MQTT username): letters, digits, . _ -')
+    .requiredOption('--type <type>', 'device type id (see `ioc device types`)')
+    .requiredOption('--unit <code>', 'administrative unit code, e.g. 20194')
+    .option('--name <name>', 'display name')
+    .option('--sector <sector>', "sector (default: the type's)")
+    .option('--lat <lat>', 'latitude (WGS84)', parseFloat)
+    .option('--lon <lon>', 'longitude (WGS84)', parseFloat)
+    .option('--json', 'print JSON')
+    .action(
+      async (options: {
+        id: string;
+        type: string;
+        unit: string;
+        name?: string;
+        sector?: string;
+        lat?: number;
+        lon?: number;
+        json?: boolean;
+      }) => {
+        const { json, ...input } = options;
+        const { device: created, secret } = await devices(program).add(input);
+        if (json) print({ id: created.id, secret });
+        else print(`${created.id}  secret: ${secret}\n(shown only once; stored hashed)`);
+      },
+    );
+  device
+    .command('list')
+    .description('list devices')
+    .option('--type <type>', 'only this type')
+    .option('--unit <code>', 'only this unit and the units under it')
+    .option('--sector <sector>', 'only this sector')
+    .option('--json', 'print JSON')
+    .action(async (options: { type?: string; unit?: string; sector?: string; json?: boolean }) => {
+      const { json, ...filter } = options;
+      const page = await devices(program).list(filter);
+      if (json) return print(page.devices);
+      for (const d of page.devices) {
+        print(
+          `${d.id.padEnd(24)} ${d.type.padEnd(16)} ${d.unit.padEnd(6)} ${d.revokedAt ? 'revoked' : d.enabled ? 'enabled' : 'disabled'}  ${d.name}`,
+        );
+      }
+      print(`${page.total} device(s)`);
+    });
+  device
+    .command('rotate <id>')
+    .description("replace a device's secret; prints the new one once")
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const rotated = await devices(program).rotate(id);
+      print(options.json ? rotated : `${rotated.id}  secret: ${rotated.secret}`);
+    });
+  device
+    .command('revoke <id>')
+    .description('revoke a device for good (it can no longer connect)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const revoked = await devices(program).revoke(id);
+      print(options.json ? revoked : `revoked ${revoked.id}`);
+    });
+  device
+    .command('import <file>')
+    .description('bulk import from a .csv (id,name,type,unit,sector,lat,lon,tags) or .json file')
+    .option('--dry-run', 'check every row, create nothing')
+    .option('--json', 'print JSON')
+    .action(async (file: string, options: { dryRun?: boolean; json?: boolean }) => {
+      const report = await devices(program).import(file, options.dryRun ?? false);
+      if (options.json) print(report);
+      else {
+        for (const d of report.created) print(`${d.id}  secret: ${d.secret}`);
+        for (const e of report.errors)
+          print(`row ${e.row}${e.id ? ` (${e.id})` : ''}: ${e.code}: ${e.message}`);
+        print(
+          `${report.dryRun ? 'would create' : 'created'} ${report.dryRun ? report.accepted.length : report.created.length}, ${report.errors.length} row(s) with errors`,
+        );
+      }
+      if (report.errors.length > 0) process.exitCode = 1;
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -95,9 +191,16 @@ function configure(program: Command, overrides: Partial<AppConfig>): AppConfig {
   return loadConfig({ env, overrides });
 }
 
+function adminChannel(program: Command): AdminChannel {
+  return new AdminChannel(configure(program, {}), createLogger('warn', process.stderr as never));
+}
+
 function tokens(program: Command): TokenCommand {
-  const config = configure(program, {});
-  return new TokenCommand(config, createLogger('warn', process.stderr as never));
+  return new TokenCommand(adminChannel(program));
+}
+
+function devices(program: Command): DeviceCommand {
+  return new DeviceCommand(adminChannel(program));
 }
 
 async function runServer(config: AppConfig, roles: ProcessRole[]): Promise<void> {

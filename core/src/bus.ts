@@ -8,6 +8,17 @@ export interface LiveEvents {
   'service.status': { service: string; status: 'up' | 'down'; reason?: string };
   /** The hosting process received a stop signal; services stop expecting their children. */
   'process.stopping': { signal: string };
+  /**
+   * A device came online or went offline (broker). `at` is an ISO 8601 UTC time; `reason`
+   * says why: `connect`, `disconnect` (clean MQTT DISCONNECT), `keepalive-timeout`,
+   * `connection-lost`, `protocol-error` or `broker-stopping`.
+   */
+  'device.presence': {
+    deviceId: string;
+    state: 'online' | 'offline';
+    at: string;
+    reason: string;
+  };
 }
 
 /** A typed in-memory publish/subscribe bus. */

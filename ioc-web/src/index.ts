@@ -13,6 +13,7 @@ import {
   StartupError,
   type UserAccounts,
 } from '@ioc/core';
+import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { WebContext } from './server/context.js';
 import { startLiveChannel } from './server/live-channel.js';
 import { startLocalAdminChannel } from './server/local-admin-channel.js';
@@ -27,6 +28,9 @@ export interface WebDeps extends ServiceDeps {
   sessions: SessionStore;
   tokens: ApiTokens;
   audit: AuditLog;
+  devices: DeviceRegistry;
+  catalogue: DeviceCatalogue;
+  sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   /** Directory of the built React app; defaults to ioc-web/app/dist. */
   appDir?: string;
 }
@@ -58,6 +62,9 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     sessions: deps.sessions,
     tokens: deps.tokens,
     audit: deps.audit,
+    devices: deps.devices,
+    catalogue: deps.catalogue,
+    sendCommand: deps.sendCommand,
     sessionTtlHours: config.auth.sessionTtlHours,
   };
   const app = await buildWebApp(ctx, {

@@ -43,7 +43,14 @@ describe('loadConfig: where values come from', () => {
       demo: false,
       log: { level: 'info' },
       web: { host: '127.0.0.1', port: 8080 },
-      mqtt: { host: '127.0.0.1', port: 1883 },
+      mqtt: {
+        host: '127.0.0.1',
+        port: 1883,
+        tlsPort: 8883,
+        maxPayloadBytes: 65536,
+        maxInflight: 100,
+        deviceRatePerSecond: 20,
+      },
       influx: {
         token: '',
         database: 'ioc',
@@ -56,6 +63,34 @@ describe('loadConfig: where values come from', () => {
       units: { dataset: 'da-nang-2025' },
       auth: { sessionTtlHours: 12 },
     });
+  });
+
+  it('reads the MQTT TLS files and limits from the environment', () => {
+    const env = {
+      IOC_MQTT_TLS_PORT: '18883',
+      IOC_MQTT_TLS_CERT: 'certs/mqtt.crt',
+      IOC_MQTT_TLS_KEY: 'certs/mqtt.key',
+      IOC_MQTT_TLS_CA: 'certs/devices-ca.crt',
+      IOC_MQTT_MAX_PAYLOAD: '4096',
+      IOC_MQTT_MAX_INFLIGHT: '10',
+      IOC_MQTT_DEVICE_RATE: '0.5',
+    };
+    expect(loadConfig({ env, cwd: project() }).mqtt).toEqual({
+      host: '127.0.0.1',
+      port: 1883,
+      tlsPort: 18883,
+      tls: {
+        certFile: 'certs/mqtt.crt',
+        keyFile: 'certs/mqtt.key',
+        caFile: 'certs/devices-ca.crt',
+      },
+      maxPayloadBytes: 4096,
+      maxInflight: 10,
+      deviceRatePerSecond: 0.5,
+    });
+    expect(() => loadConfig({ env: { IOC_MQTT_MAX_PAYLOAD: '0' }, cwd: project() })).toThrow(
+      /mqtt\.maxPayloadBytes = 0 \(from environment variable IOC_MQTT_MAX_PAYLOAD\)/,
+    );
   });
 
   it('reads ioc.config.json over the defaults, key by key', () => {

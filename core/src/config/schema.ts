@@ -51,6 +51,42 @@ export const ConfigSchema = Type.Object(
       {
         host: Host('127.0.0.1', 'Bind address of the MQTT TCP listener.'),
         port: Port(1883, 'MQTT TCP port.'),
+        tlsPort: Port(8883, 'MQTT over TLS port (listens only when mqtt.tls is configured).'),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1, description: 'PEM certificate chain.' }),
+              keyFile: Type.String({ minLength: 1, description: 'PEM private key.' }),
+              caFile: Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  description:
+                    'PEM CA that signs device client certificates (CN = device id); ' +
+                    'when unset, devices log in with their secret only.',
+                }),
+              ),
+            },
+            { additionalProperties: false, description: 'Serve MQTT over TLS on mqtt.tlsPort.' },
+          ),
+        ),
+        maxPayloadBytes: Type.Integer({
+          minimum: 1,
+          maximum: 256 * 1024 * 1024,
+          default: 64 * 1024,
+          description: 'Largest message payload a device may publish, in bytes.',
+        }),
+        maxInflight: Type.Integer({
+          minimum: 1,
+          maximum: 65535,
+          default: 100,
+          description: 'QoS 2 messages one client may have awaiting PUBREL at once.',
+        }),
+        deviceRatePerSecond: Type.Number({
+          minimum: 0,
+          default: 20,
+          description:
+            'Messages per second one device may publish (bursts of twice that); 0 = no limit.',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

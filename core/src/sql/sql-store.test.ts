@@ -14,7 +14,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type AppConfig, loadConfig } from '../config/index.js';
 import { StartupError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { MIGRATIONS_DIR, openSqlStore } from './index.js';
+import { MIGRATIONS_DIR, openSqlStore, readMigrations } from './index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +23,9 @@ declare module 'vitest' {
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The migrations the IOC ships; test-only migrations are numbered from 0901 to stay clear of them. */
+const SHIPPED = readMigrations(MIGRATIONS_DIR);
+const SHIPPED_VERSIONS = SHIPPED.map((m) => ({ version: m.version }));
 const silent = createLogger('silent');
 const scratch = mkdtempSync(join(tmpdir(), 'ioc-sql-test-'));
 const cleanups: (() => Promise<void>)[] = [];
@@ -123,20 +126,22 @@ describe.each(backends)('SQL store on $kind', ({ kind, fresh }) => {
     const config = await fresh();
     const first = recordingLogger();
     const store = await openSqlStore(config, first.logger);
-    const file = readFileSync(join(MIGRATIONS_DIR, '0001_accounts.sql'), 'utf8');
     const recorded = await store.query<{ version: number; name: string; checksum: string }>(
       'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
     );
-    expect(recorded.rows).toEqual([
-      expect.objectContaining({
-        version: 1,
-        name: '0001_accounts.sql',
-        checksum: createHash('sha256').update(file).digest('hex'),
-      }),
-    ]);
-    expect(first.lines.filter((l) => l.msg === 'applied SQL migration')).toEqual([
-      expect.objectContaining({ migration: '0001_accounts.sql' }),
-    ]);
+    expect(SHIPPED[0]?.name).toBe('0001_accounts.sql');
+    expect(recorded.rows).toEqual(
+      SHIPPED.map((m) =>
+        expect.objectContaining({
+          version: m.version,
+          name: m.name,
+          checksum: createHash('sha256').update(readFileSync(m.path, 'utf8')).digest('hex'),
+        }),
+      ),
+    );
+    expect(first.lines.filter((l) => l.msg === 'applied SQL migration')).toEqual(
+      SHIPPED.map((m) => expect.objectContaining({ migration: m.name })),
+    );
     await store.close();
 
     const second = recordingLogger();
@@ -278,38 +283,38 @@ describe.each(backends)('SQL store on $kind', ({ kind, fresh }) => {
 
   it('refuses to start when an applied migration file has changed', async () => {
     const config = await fresh();
-    const dir = migrationsDir({ '0002_extra.sql': 'CREATE TABLE extra (id int);\n' });
+    const dir = migrationsDir({ '0901_extra.sql': 'CREATE TABLE extra (id int);\n' });
     await (await openSqlStore(config, silent, { migrationsDir: dir })).close();
 
     // The same text with Windows line endings is the same migration.
-    writeFileSync(join(dir, '0002_extra.sql'), 'CREATE TABLE extra (id int);\r\n');
+    writeFileSync(join(dir, '0901_extra.sql'), 'CREATE TABLE extra (id int);\r\n');
     await (await openSqlStore(config, silent, { migrationsDir: dir })).close();
 
-    writeFileSync(join(dir, '0002_extra.sql'), 'CREATE TABLE extra (id bigint);\n');
+    writeFileSync(join(dir, '0901_extra.sql'), 'CREATE TABLE extra (id bigint);\n');
     const err = await openingError(openSqlStore(config, silent, { migrationsDir: dir }));
     expect(err.code).toBe('SQL_MIGRATION_CHANGED');
     expect(err.message).toMatch(
-      /SQL migration \S*0002_extra\.sql was changed after it was applied/,
+      /SQL migration \S*0901_extra\.sql was changed after it was applied/,
     );
   });
 
   it('names the migration that fails, its line, and applies nothing of it', async () => {
     const config = await fresh();
     const dir = migrationsDir({
-      '0002_broken.sql':
+      '0901_broken.sql':
         'CREATE TABLE half_done (id int);\n\nSELECT no_such_column FROM half_done;\n',
     });
     const err = await openingError(openSqlStore(config, silent, { migrationsDir: dir }));
     expect(err.code).toBe('SQL_MIGRATION_FAILED');
     expect(err.message).toMatch(
-      /^SQL migration \S*0002_broken\.sql failed at line 3: column "no_such_column" does not exist \(42703\)/,
+      /^SQL migration \S*0901_broken\.sql failed at line 3: column "no_such_column" does not exist \(42703\)/,
     );
 
-    // 0001 stays applied; 0002 left no trace.
+    // The shipped migrations stay applied; 0901 left no trace.
     const store = await openSqlStore(config, silent);
-    expect((await store.query('SELECT version FROM schema_migrations')).rows).toEqual([
-      { version: 1 },
-    ]);
+    expect(
+      (await store.query('SELECT version FROM schema_migrations ORDER BY version')).rows,
+    ).toEqual(SHIPPED_VERSIONS);
     const table = await store.query<{ t: string | null }>(
       "SELECT to_regclass('half_done')::text AS t",
     );
@@ -319,21 +324,21 @@ describe.each(backends)('SQL store on $kind', ({ kind, fresh }) => {
 
   it('refuses a database that has migrations this code lacks', async () => {
     const config = await fresh();
-    const newer = migrationsDir({ '0002_later.sql': 'CREATE TABLE later (id int);' });
+    const newer = migrationsDir({ '0901_later.sql': 'CREATE TABLE later (id int);' });
     await (await openSqlStore(config, silent, { migrationsDir: newer })).close();
     const err = await openingError(openSqlStore(config, silent));
     expect(err.code).toBe('SQL_SCHEMA_NEWER');
-    expect(err.message).toContain('the database has migration 0002_later.sql applied');
+    expect(err.message).toContain('the database has migration 0901_later.sql applied');
   });
 
   it('refuses a new migration numbered below one already applied', async () => {
     const config = await fresh();
-    const dir = migrationsDir({ '0003_c.sql': 'CREATE TABLE c3 (id int);' });
+    const dir = migrationsDir({ '0903_c.sql': 'CREATE TABLE c3 (id int);' });
     await (await openSqlStore(config, silent, { migrationsDir: dir })).close();
-    writeFileSync(join(dir, '0002_b.sql'), 'CREATE TABLE c2 (id int);');
+    writeFileSync(join(dir, '0902_b.sql'), 'CREATE TABLE c2 (id int);');
     const err = await openingError(openSqlStore(config, silent, { migrationsDir: dir }));
     expect(err.code).toBe('SQL_MIGRATION_OUT_OF_ORDER');
-    expect(err.message).toMatch(/0002_b\.sql is numbered below 0003_c\.sql/);
+    expect(err.message).toMatch(/0902_b\.sql is numbered below 0903_c\.sql/);
   });
 });
 
@@ -343,8 +348,8 @@ describe('SQL store on postgres: start-up', () => {
   it('applies each migration once when several processes start at the same time', async () => {
     const config = await freshPostgresConfig();
     const dir = migrationsDir({
-      '0002_b.sql': 'CREATE TABLE b (id int);',
-      '0003_c.sql': 'CREATE TABLE c (id int);',
+      '0902_b.sql': 'CREATE TABLE b (id int);',
+      '0903_c.sql': 'CREATE TABLE c (id int);',
     });
     const loggers = Array.from({ length: 6 }, () => recordingLogger());
     const stores = await Promise.all(
@@ -353,9 +358,9 @@ describe('SQL store on postgres: start-up', () => {
     const applied = loggers.flatMap(({ lines }) =>
       lines.filter((l) => l.msg === 'applied SQL migration').map((l) => l.migration),
     );
-    expect(applied.sort()).toEqual(['0001_accounts.sql', '0002_b.sql', '0003_c.sql']);
+    expect(applied.sort()).toEqual([...SHIPPED.map((m) => m.name), '0902_b.sql', '0903_c.sql']);
     const recorded = await stores[0]?.query('SELECT version FROM schema_migrations ORDER BY 1');
-    expect(recorded?.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(recorded?.rows).toEqual([...SHIPPED_VERSIONS, { version: 902 }, { version: 903 }]);
     await Promise.all(stores.map((s) => s.close()));
   });
 
@@ -439,7 +444,7 @@ describe('SQL store on pglite: one process per data dir', () => {
     const store = await openSqlStore(configFor({ dataDir }), silent);
     expect(existsSync(join(dataDir, 'pglite', 'PG_VERSION'))).toBe(true);
     expect((await store.query('SELECT count(*) AS n FROM schema_migrations')).rows).toEqual([
-      { n: 1 },
+      { n: SHIPPED.length },
     ]);
     await store.close();
   });

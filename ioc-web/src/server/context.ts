@@ -7,6 +7,7 @@ import type {
   SessionStore,
   UserAccounts,
 } from '@ioc/core';
+import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { Registry } from 'prom-client';
 
 /** Everything the HTTP routes need, handed in by the process that hosts the web service. */
@@ -19,6 +20,10 @@ export interface WebContext {
   sessions: SessionStore;
   tokens: ApiTokens;
   audit: AuditLog;
+  devices: DeviceRegistry;
+  catalogue: DeviceCatalogue;
+  /** Downlink to a device's `commands` topic; undefined when no broker runs in this process. */
+  sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   sessionTtlHours: number;
 }
 

@@ -6,6 +6,7 @@ import { type Logger, type Principal, StartupError } from '@ioc/core';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { WebContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { deviceRoutes } from './routes/devices.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 /**
@@ -47,6 +48,7 @@ export async function startLocalAdminChannel(
   });
   app.get('/status', async () => ({ status: 'running', pid: process.pid }));
   await app.register(tokenRoutes, ctx);
+  await app.register(deviceRoutes, ctx);
   await app.listen({ path: socketPath });
   chmodSync(socketPath, 0o600);
   return app;

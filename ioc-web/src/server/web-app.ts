@@ -16,6 +16,7 @@ import type { WebContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unitRoutes } from './routes/units.js';
@@ -90,6 +91,7 @@ export async function buildWebApp(
   await app.register(authRoutes, ctx);
   await app.register(unitRoutes, ctx);
   await app.register(tokenRoutes, ctx);
+  await app.register(deviceRoutes, ctx);
   await app.register(auditRoutes, ctx);
 
   if (options.appDir && existsSync(join(options.appDir, 'index.html'))) {
