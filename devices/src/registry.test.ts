@@ -1,17 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type AdminUnitTree,
   createLogger,
-  loadConfig,
   loadUnitTree,
-  openSqlStore,
   type SqlStore,
+  sqlTestBackends,
   verifyPassword,
 } from '@ioc/core';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type DeviceCatalogue, loadDeviceCatalogue } from './catalogue.js';
 import type { Device } from './device.js';
@@ -24,39 +18,9 @@ declare module 'vitest' {
   }
 }
 
-// The registry runs against both stores the IOC supports: embedded PGlite (a temp data
-// dir) and PostgreSQL (a database of its own on the run's throwaway server).
-const silent = createLogger('silent');
-const scratch = mkdtempSync(join(tmpdir(), 'ioc-devices-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function openStore(overrides: { dataDir: string; sql?: { url: string } }): Promise<SqlStore> {
-  return openSqlStore(loadConfig({ env: {}, cwd: scratch, overrides }), silent);
-}
-
-async function onAdminDatabase(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-  await admin.connect();
-  await admin.query(sql).finally(() => admin.end());
-}
-
-const database = `ioc_devices_${randomBytes(6).toString('hex')}`;
-
-async function openPostgres(): Promise<SqlStore> {
-  await onAdminDatabase(`CREATE DATABASE ${database}`);
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${database}`;
-  return openStore({ dataDir: join(scratch, 'unused'), sql: { url: url.toString() } });
-}
-
-const backends = [
-  { kind: 'pglite', open: () => openStore({ dataDir: join(scratch, 'pglite') }), drop: () => {} },
-  {
-    kind: 'postgres',
-    open: openPostgres,
-    drop: () => onAdminDatabase(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
-  },
-];
+// Runs against both stores the IOC supports: embedded PGlite and PostgreSQL.
+const { backends, cleanup } = sqlTestBackends('devices', inject('postgresUrl'));
+afterAll(cleanup);
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Da Nang (2025 units): the city, and Hải Vân and Hải Châu below it. */
@@ -79,7 +43,7 @@ describe.each(backends)('device registry on $kind', (backend) => {
   let registry: DeviceRegistry;
   beforeAll(async () => {
     sql = await backend.open();
-    registry = new DeviceRegistry({ sql, catalogue, units, logger: silent });
+    registry = new DeviceRegistry({ sql, catalogue, units, logger: createLogger('silent') });
   });
   afterAll(async () => {
     await sql?.close();

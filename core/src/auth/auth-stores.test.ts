@@ -1,12 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../config/index.js';
-import { createLogger } from '../logger.js';
-import { openSqlStore, type SqlStore } from '../sql/index.js';
+import { type SqlStore, sqlTestBackends } from '../sql/index.js';
 import { ApiTokens } from './api-tokens.js';
 import { AuditLog } from './audit-log.js';
 import { sha256, verifyPassword } from './secrets.js';
@@ -19,39 +12,9 @@ declare module 'vitest' {
   }
 }
 
-// Every auth class runs against both stores the IOC supports: embedded PGlite (a temp
-// data dir) and PostgreSQL (a database of its own on the run's throwaway server).
-const silent = createLogger('silent');
-const scratch = mkdtempSync(join(tmpdir(), 'ioc-auth-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function openStore(overrides: { dataDir: string; sql?: { url: string } }): Promise<SqlStore> {
-  return openSqlStore(loadConfig({ env: {}, cwd: scratch, overrides }), silent);
-}
-
-async function onAdminDatabase(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
-  await admin.connect();
-  await admin.query(sql).finally(() => admin.end());
-}
-
-const database = `ioc_auth_${randomBytes(6).toString('hex')}`;
-
-async function openPostgres(): Promise<SqlStore> {
-  await onAdminDatabase(`CREATE DATABASE ${database}`);
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${database}`;
-  return openStore({ dataDir: join(scratch, 'unused'), sql: { url: url.toString() } });
-}
-
-const backends = [
-  { kind: 'pglite', open: () => openStore({ dataDir: join(scratch, 'pglite') }), drop: () => {} },
-  {
-    kind: 'postgres',
-    open: openPostgres,
-    drop: () => onAdminDatabase(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
-  },
-];
+// Runs against both stores the IOC supports: embedded PGlite and PostgreSQL.
+const { backends, cleanup } = sqlTestBackends('auth', inject('postgresUrl'));
+afterAll(cleanup);
 
 const PASSWORD = 'Mật khẩu đủ dài 2025';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
