@@ -57,6 +57,30 @@ export class AdminChannel {
     return answer.body as T;
   }
 
+  /**
+   * Runs a command: as the API request `request` when a server answers (`pick` takes the
+   * result out of its answer), otherwise as `direct` on the database.
+   */
+  async run<T, Answer = T>(
+    request: {
+      method: string;
+      path: string;
+      body?: unknown;
+      contentType?: string;
+      pick?: (answer: Answer) => T;
+    },
+    direct: (stores: AdminStores) => Promise<T>,
+  ): Promise<T> {
+    const answer = await this.call<Answer>(
+      request.method,
+      request.path,
+      request.body,
+      request.contentType,
+    );
+    if (answer === undefined) return this.direct(direct);
+    return request.pick ? request.pick(answer) : (answer as unknown as T);
+  }
+
   async direct<T>(fn: (stores: AdminStores) => Promise<T>): Promise<T> {
     const sql = await openSqlStore(this.config, this.logger);
     try {

@@ -17,22 +17,16 @@ export class DeviceCommand {
   constructor(private readonly channel: AdminChannel) {}
 
   async types(): Promise<readonly DeviceType[]> {
-    const viaServer = await this.channel.call<{ types: DeviceType[] }>(
-      'GET',
-      '/api/v1/device-types',
+    const pick = (a: { types: DeviceType[] }) => a.types;
+    return this.channel.run(
+      { method: 'GET', path: '/api/v1/device-types', pick },
+      async ({ catalogue }) => catalogue.types(),
     );
-    if (viaServer) return viaServer.types;
-    return this.channel.direct(async ({ catalogue }) => catalogue.types());
   }
 
   async add(input: DeviceInput): Promise<{ device: Device; secret: string }> {
-    const viaServer = await this.channel.call<{ device: Device; secret: string }>(
-      'POST',
-      '/api/v1/devices',
-      input,
-    );
-    if (viaServer) return viaServer;
-    return this.channel.direct(async ({ devices, audit, actor }) => {
+    const request = { method: 'POST', path: '/api/v1/devices', body: input };
+    return this.channel.run(request, async ({ devices, audit, actor }) => {
       const created = await devices.provision(input);
       await audit.record({
         actor,
@@ -48,16 +42,14 @@ export class DeviceCommand {
     const query = new URLSearchParams(
       Object.entries({ ...filter, limit: '1000' }).filter((e): e is [string, string] => !!e[1]),
     );
-    const viaServer = await this.channel.call<DevicePage>('GET', `/api/v1/devices?${query}`);
-    if (viaServer) return viaServer;
-    return this.channel.direct(({ devices }) => devices.list({ ...filter, limit: 1000 }));
+    return this.channel.run({ method: 'GET', path: `/api/v1/devices?${query}` }, ({ devices }) =>
+      devices.list({ ...filter, limit: 1000 }),
+    );
   }
 
   async rotate(id: string): Promise<{ id: string; secret: string }> {
     const path = `/api/v1/devices/${encodeURIComponent(id)}/rotate`;
-    const viaServer = await this.channel.call<{ id: string; secret: string }>('POST', path);
-    if (viaServer) return viaServer;
-    return this.channel.direct(async ({ devices, audit, actor }) => {
+    return this.channel.run({ method: 'POST', path }, async ({ devices, audit, actor }) => {
       const secret = await devices.rotateSecret(id);
       await audit.record({ actor, action: 'device.rotate', target: `device:${id}` });
       return { id, secret };
@@ -66,9 +58,8 @@ export class DeviceCommand {
 
   async revoke(id: string): Promise<Device> {
     const path = `/api/v1/devices/${encodeURIComponent(id)}/revoke`;
-    const viaServer = await this.channel.call<{ device: Device }>('POST', path);
-    if (viaServer) return viaServer.device;
-    return this.channel.direct(async ({ devices, audit, actor }) => {
+    const pick = (a: { device: Device }) => a.device;
+    return this.channel.run({ method: 'POST', path, pick }, async ({ devices, audit, actor }) => {
       const device = await devices.revoke(id);
       await audit.record({ actor, action: 'device.revoke', target: `device:${id}` });
       return device;
@@ -82,21 +73,25 @@ export class DeviceCommand {
     });
     const path = `/api/v1/devices/import?format=${format}&dryRun=${dryRun}`;
     const contentType = format === 'csv' ? 'text/csv' : 'application/json';
-    const viaServer = await this.channel.call<ImportReport>('POST', path, text, contentType);
-    if (viaServer) return viaServer;
-    return this.channel.direct(async ({ devices, audit, actor }) => {
-      const batch = parseDeviceImport(text, format);
-      const report = await devices.importDevices(batch.rows, { dryRun, firstRow: batch.firstRow });
-      if (!report.dryRun) {
-        await audit.record({
-          actor,
-          action: 'device.import',
-          target: `devices:${report.created.length}`,
-          details: { created: report.created.map((d) => d.id), errors: report.errors.length },
+    return this.channel.run(
+      { method: 'POST', path, body: text, contentType },
+      async ({ devices, audit, actor }) => {
+        const batch = parseDeviceImport(text, format);
+        const report = await devices.importDevices(batch.rows, {
+          dryRun,
+          firstRow: batch.firstRow,
         });
-      }
-      return report;
-    });
+        if (!report.dryRun) {
+          await audit.record({
+            actor,
+            action: 'device.import',
+            target: `devices:${report.created.length}`,
+            details: { created: report.created.map((d) => d.id), errors: report.errors.length },
+          });
+        }
+        return report;
+      },
+    );
   }
 }
 

@@ -158,7 +158,10 @@ export async function startIocProcess(
       webUrl = runningWeb.url;
     }
     if (has('simulators') && config.demo) {
-      started.push(['simulators', await simulators.start(config, deps)]);
+      started.push([
+        'simulators',
+        await simulators.start(config, { ...deps, devices, catalogue, units, mqttUrl }),
+      ]);
     }
 
     return {

@@ -20,44 +20,39 @@ export class TokenCommand {
       role: options.role,
       ...(options.expiresDays ? { expiresInDays: options.expiresDays } : {}),
     };
-    const viaServer = await this.channel.call<{ token: string; info: ApiTokenInfo }>(
-      'POST',
-      '/api/v1/tokens',
-      body,
+    return this.channel.run(
+      { method: 'POST', path: '/api/v1/tokens', body },
+      async ({ tokens, audit, actor }) => {
+        const created = await tokens.create({
+          name: body.name,
+          role: options.role as never,
+          createdBy: actor,
+          expiresAt: options.expiresDays
+            ? new Date(Date.now() + options.expiresDays * 86_400_000)
+            : undefined,
+        });
+        await audit.record({
+          actor,
+          action: 'token.create',
+          target: `token:${created.info.id}`,
+          details: { name: body.name, role: options.role },
+        });
+        return created;
+      },
     );
-    if (viaServer) return viaServer;
-    return this.channel.direct(async ({ tokens, audit, actor }) => {
-      const created = await tokens.create({
-        name: body.name,
-        role: options.role as never,
-        createdBy: actor,
-        expiresAt: options.expiresDays
-          ? new Date(Date.now() + options.expiresDays * 86_400_000)
-          : undefined,
-      });
-      await audit.record({
-        actor,
-        action: 'token.create',
-        target: `token:${created.info.id}`,
-        details: { name: body.name, role: options.role },
-      });
-      return created;
-    });
   }
 
   async list(): Promise<ApiTokenInfo[]> {
-    const viaServer = await this.channel.call<{ tokens: ApiTokenInfo[] }>('GET', '/api/v1/tokens');
-    if (viaServer) return viaServer.tokens;
-    return this.channel.direct(({ tokens }) => tokens.list());
+    return this.channel.run(
+      { method: 'GET', path: '/api/v1/tokens', pick: (a: { tokens: ApiTokenInfo[] }) => a.tokens },
+      ({ tokens }) => tokens.list(),
+    );
   }
 
   async revoke(id: string): Promise<ApiTokenInfo> {
-    const viaServer = await this.channel.call<{ info: ApiTokenInfo }>(
-      'DELETE',
-      `/api/v1/tokens/${encodeURIComponent(id)}`,
-    );
-    if (viaServer) return viaServer.info;
-    return this.channel.direct(async ({ tokens, audit, actor }) => {
+    const path = `/api/v1/tokens/${encodeURIComponent(id)}`;
+    const pick = (a: { info: ApiTokenInfo }) => a.info;
+    return this.channel.run({ method: 'DELETE', path, pick }, async ({ tokens, audit, actor }) => {
       const info = await tokens.revoke(id);
       await audit.record({ actor, action: 'token.revoke', target: `token:${id}` });
       return info;
