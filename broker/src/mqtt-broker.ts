@@ -275,6 +275,22 @@ export class MqttBroker extends EventEmitter<MqttBrokerEvents> {
   }
 
   /**
+   * Closes every connection of a device (it was revoked or disabled): the registry refuses
+   * its next login, so it stays out. Returns how many connections were closed.
+   */
+  disconnectDevice(deviceId: string, reason: string): number {
+    const connections = [...(this.#deviceConnections.get(deviceId) ?? [])];
+    for (const connection of connections) {
+      connection.endReason = reason;
+      connection.stream.destroy();
+    }
+    if (connections.length > 0) {
+      this.#options.logger.info({ deviceId, reason }, 'device disconnected by the server');
+    }
+    return connections.length;
+  }
+
+  /**
    * Sends a command to a device on its `commands` topic (QoS 1). A device that is offline
    * gets it only if it keeps a persistent session (clean = false) and subscribed before.
    */

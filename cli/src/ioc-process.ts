@@ -116,16 +116,24 @@ export async function startIocProcess(
         authenticate: mqttLogin(credentials, devices),
       });
       started.push(['broker', runningBroker]);
+      // A revoked or disabled device loses its open connections at once, not at its next login.
+      const mqtt = runningBroker.broker;
+      devices.on('revoked', (device) => mqtt.disconnectDevice(device.id, 'revoked'));
+      devices.on('enabled-changed', (device) => {
+        if (!device.enabled) mqtt.disconnectDevice(device.id, 'disabled');
+      });
       mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${runningBroker.broker.port}`;
     }
+    let runningIngest: ingest.RunningIngest | undefined;
     if (has('ingest') && mqttUrl) {
-      started.push([
-        'ingest',
-        await ingest.start(config, {
-          ...deps,
-          mqtt: { url: mqttUrl, ...credentials.for('ingest') },
-        }),
-      ]);
+      runningIngest = await ingest.start(config, {
+        ...deps,
+        mqtt: { url: mqttUrl, ...credentials.for('ingest') },
+        influx: influx.store,
+        sql,
+        devices,
+      });
+      started.push(['ingest', runningIngest]);
     }
     if (has('media')) started.push(['media', await media.start(config, deps)]);
 
@@ -140,6 +148,7 @@ export async function startIocProcess(
         sessions: new SessionStore(sql, config.auth.sessionTtlHours),
         devices,
         catalogue,
+        telemetry: runningIngest?.telemetry,
         sendCommand: runningBroker
           ? (deviceId, payload) =>
               (runningBroker as broker.RunningBroker).broker.publishCommand(

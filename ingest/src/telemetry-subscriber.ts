@@ -8,12 +8,17 @@ export interface TelemetrySubscriberOptions {
   username: string;
   password: string;
   logger: Logger;
+  /**
+   * Handles one telemetry message. Its QoS 1 acknowledgement (PUBACK) is sent only after the
+   * returned promise settles, so a message is never acknowledged before it is stored.
+   */
+  onTelemetry: (deviceId: string, payload: Buffer, receivedAt: Date) => Promise<void>;
 }
 
 /**
- * The ingest side's connection to the broker: a persistent session subscribed to every
- * device's telemetry, re-subscribed automatically by mqtt.js after a reconnect.
- * Emits 'message' with (deviceId, payload, receivedAt).
+ * The ingest side's connection to the broker: subscribed to every device's telemetry,
+ * re-subscribed automatically by mqtt.js after a reconnect; also publishes to devices
+ * (their `errors` topic).
  */
 export class TelemetrySubscriber extends EventEmitter {
   readonly #options: TelemetrySubscriberOptions;
@@ -29,7 +34,7 @@ export class TelemetrySubscriber extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const { url, username, password, logger } = this.#options;
+    const { url, username, password, logger, onTelemetry } = this.#options;
     const client = await connectAsync(url, {
       clientId: `ioc-ingest-${process.pid}`,
       username,
@@ -39,15 +44,32 @@ export class TelemetrySubscriber extends EventEmitter {
       connectTimeout: 10_000,
     });
     this.#client = client;
-    client.on('message', (topic, payload) => {
-      const target = parseDeviceTopic(topic);
-      if (target?.channel === 'telemetry')
-        this.emit('message', target.deviceId, payload, new Date());
-    });
+    // mqtt.js sends the PUBACK when this callback is called: after the spool has the data.
+    client.handleMessage = (packet, done) => {
+      const target = parseDeviceTopic(packet.topic);
+      if (target?.channel !== 'telemetry') return done();
+      const payload = Buffer.isBuffer(packet.payload)
+        ? packet.payload
+        : Buffer.from(packet.payload);
+      onTelemetry(target.deviceId, payload, new Date()).then(
+        () => done(),
+        (err) => {
+          logger.error(
+            { err, deviceId: target.deviceId },
+            'telemetry not stored; not acknowledged',
+          );
+          done(err as Error);
+        },
+      );
+    };
     client.on('reconnect', () => logger.warn('ingest reconnecting to the broker'));
     client.on('error', (err) => logger.error({ err: err.message }, 'ingest mqtt error'));
     await client.subscribeAsync(allDevicesTopic('telemetry'), { qos: 1 });
     logger.info({ url }, 'ingest subscribed to device telemetry');
+  }
+
+  publish(topic: string, payload: string): void {
+    this.#client?.publish(topic, payload, { qos: 1 });
   }
 
   async stop(): Promise<void> {

@@ -14,13 +14,13 @@ import {
   type UserAccounts,
 } from '@ioc/core';
 import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
-import type { WebContext } from './server/context.js';
+import type { TelemetryReader, WebContext } from './server/context.js';
 import { startLiveChannel } from './server/live-channel.js';
 import { startLocalAdminChannel } from './server/local-admin-channel.js';
 import { buildWebApp } from './server/web-app.js';
 
 export { SESSION_COOKIE } from './server/authentication.js';
-export type { WebContext } from './server/context.js';
+export type { TelemetryReader, WebContext } from './server/context.js';
 
 export interface WebDeps extends ServiceDeps {
   units: AdminUnitTree;
@@ -31,6 +31,7 @@ export interface WebDeps extends ServiceDeps {
   devices: DeviceRegistry;
   catalogue: DeviceCatalogue;
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
+  telemetry?: TelemetryReader;
   /** Directory of the built React app; defaults to ioc-web/app/dist. */
   appDir?: string;
 }
@@ -65,6 +66,7 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     devices: deps.devices,
     catalogue: deps.catalogue,
     sendCommand: deps.sendCommand,
+    telemetry: deps.telemetry,
     sessionTtlHours: config.auth.sessionTtlHours,
   };
   const app = await buildWebApp(ctx, {

@@ -128,13 +128,82 @@ describe('devices: provisioning, broker authentication and ACL', () => {
     expect(listed.device.lastSeenAt).not.toBeNull();
   });
 
-  it('refuses a wrong secret, and a revoked device', async () => {
+  it('stores JSON and SenML telemetry in InfluxDB with registry tags, and explains refusals', async () => {
+    const device = await addDevice('wl-thanh-khe-01', 'water-level', '20209');
+    const station = await connect(device.id, device.secret);
+    await station.subscribeAsync(`ioc/v1/devices/${device.id}/errors`, { qos: 1 });
+    const t0 = Date.now() - 60_000;
+    const topic = `ioc/v1/devices/${device.id}/telemetry`;
+    await station.publishAsync(topic, JSON.stringify({ ts: t0, values: { level_cm: 120.5 } }), {
+      qos: 1,
+    });
+    await station.publishAsync(
+      topic,
+      JSON.stringify([{ bn: `${device.id}/`, bt: (t0 + 1000) / 1000, n: 'level_cm', v: 121 }]),
+      { qos: 1 },
+    );
+    // One good and one out-of-range value: the good one is stored, the device is told why.
+    const refusal = new Promise<{ code: string; message: string }>((resolve) =>
+      station.once('message', (_t, p) => resolve(JSON.parse(p.toString()))),
+    );
+    await station.publishAsync(
+      topic,
+      JSON.stringify({ ts: t0 + 2000, values: { level_cm: 122, battery_v: 999 } }),
+      { qos: 1 },
+    );
+    expect(await refusal).toMatchObject({ code: 'OUT_OF_RANGE' });
+
+    // PUBACK came after the spool; InfluxDB has the points once the spool drains.
+    const influx = `http://127.0.0.1:${ioc.ports.influx}/query?db=ioc&epoch=ms&q=`;
+    const select = encodeURIComponent(`SELECT * FROM telemetry WHERE device = '${device.id}'`);
+    let rows: unknown[][] = [];
+    let columns: string[] = [];
+    for (let i = 0; i < 50 && rows.length < 3; i++) {
+      const body = (await (await fetch(influx + select)).json()) as {
+        results: Array<{ series?: Array<{ columns: string[]; values: unknown[][] }> }>;
+      };
+      columns = body.results[0]?.series?.[0]?.columns ?? [];
+      rows = body.results[0]?.series?.[0]?.values ?? [];
+      if (rows.length < 3) await new Promise((r) => setTimeout(r, 200));
+    }
+    const at = (row: unknown[], column: string) => row[columns.indexOf(column)];
+    expect(rows.map((r) => [at(r, 'time'), at(r, 'level_cm')])).toEqual([
+      [t0, 120.5],
+      [t0 + 1000, 121],
+      [t0 + 2000, 122],
+    ]);
+    expect(columns).not.toContain('battery_v'); // the refused value was not stored
+    expect(
+      rows.every(
+        (r) =>
+          at(r, 'unit') === '20209' &&
+          at(r, 'type') === 'water-level' &&
+          at(r, 'sector') === 'environment',
+      ),
+    ).toBe(true);
+
+    const history = (await (
+      await api(
+        `/api/v1/telemetry?device=${device.id}&metric=level_cm&from=${new Date(t0 - 60_000).toISOString()}&every=1h&aggregate=max`,
+      )
+    ).json()) as { samples: Array<{ value: number }> };
+    expect(Math.max(...history.samples.map((s) => s.value))).toBe(122);
+    const latest = (await (await api(`/api/v1/telemetry/latest?device=${device.id}`)).json()) as {
+      values: Record<string, { value: number }>;
+    };
+    expect(latest.values.level_cm?.value).toBe(122);
+  });
+
+  it('refuses a wrong secret, and cuts off a revoked device', async () => {
     const device = await addDevice('rg-hoa-vang-01', 'rain-gauge', '20333');
     await expect(connect(device.id, 'wrong-secret-wrong-secret')).rejects.toThrow(
       /Bad username or password/i,
     );
+    const connected = await connect(device.id, device.secret);
+    const dropped = new Promise<void>((resolve) => connected.once('close', () => resolve()));
     const revoked = await runIoc(['device', 'revoke', device.id], ioc.env);
     expect(revoked.code, revoked.stderr).toBe(0);
+    await dropped; // its open connection is closed at once
     await expect(connect(device.id, device.secret)).rejects.toThrow(/Not authorized/i);
   });
 

@@ -59,6 +59,8 @@ export async function iocEnvironment(extra: NodeJS.ProcessEnv = {}): Promise<{
     IOC_MEDIA_WORKERS: '1',
     IOC_OPCUA_SIM_PORT: String(ports.opcua),
     IOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    // A small demo fleet: 2 cores run the whole IOC and the tests.
+    IOC_SIM_DEVICES: '12',
     IOC_LOG_FORMAT: 'json',
     IOC_LOG_LEVEL: process.env.IOC_TEST_LOG_LEVEL ?? 'info',
     ...extra,

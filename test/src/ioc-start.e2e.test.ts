@@ -220,10 +220,10 @@ describe('ioc start --demo', () => {
       await ws.publishAsync('ioc/v1/devices/wl-test-01/telemetry', payload, { qos: 1 });
       expect(await received).toBe(payload);
 
-      // ...and the ingest service counted it.
+      // ...and ingest refused it: no such device is provisioned.
       const metrics = await (await fetch(`${ioc.url}/metrics`)).text();
       expect(
-        Number(/^ioc_ingest_messages_received_total (\d+)/m.exec(metrics)?.[1]),
+        Number(/^ioc_ingest_rejected_total\{code="UNKNOWN_DEVICE"\} (\d+)/m.exec(metrics)?.[1]),
       ).toBeGreaterThanOrEqual(1);
     } finally {
       await Promise.all(clients.map((c) => c.endAsync()));

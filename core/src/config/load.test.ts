@@ -59,7 +59,12 @@ describe('loadConfig: where values come from', () => {
       },
       sql: {},
       media: { workers: 0, listenIp: '127.0.0.1', port: 40000 },
-      simulators: { opcua: { host: '127.0.0.1', port: 4840, username: 'ioc' } },
+      simulators: {
+        devices: 300,
+        reportSpeed: 10,
+        seed: 1,
+        opcua: { host: '127.0.0.1', port: 4840, username: 'ioc' },
+      },
       units: { dataset: 'da-nang-2025' },
       auth: { sessionTtlHours: 12 },
     });

@@ -144,6 +144,23 @@ export const ConfigSchema = Type.Object(
     ),
     simulators: Type.Object(
       {
+        devices: Type.Integer({
+          minimum: 0,
+          maximum: 20_000,
+          default: 300,
+          description: 'Simulated MQTT field devices of the demo province (0: none).',
+        }),
+        reportSpeed: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1000,
+          default: 10,
+          description:
+            "Demo devices report at their type's interval divided by this (kept within 10-60 s).",
+        }),
+        seed: Type.Integer({
+          default: 1,
+          description: 'Seed of the demo fleet, its storms and noise: same seed, same province.',
+        }),
         opcua: Type.Object(
           {
             host: Host('127.0.0.1', 'Bind address of the simulated OPC-UA PLC server.'),

@@ -91,6 +91,27 @@ describe('InfluxStore on the managed InfluxDB 1.6', () => {
     expect(series?.values[0]?.[1]).toBe(12_000);
   });
 
+  it('writes pre-serialised lines at ms precision, more than one request carries', async () => {
+    const base = Date.UTC(2026, 10, 19);
+    const lines = Array.from(
+      { length: 6001 },
+      (_, i) => `telemetry,device=ws-lines,sector=environment temperature=${i} ${base + i}`,
+    );
+    await store.writeLines(lines);
+    const [series] = await store.query(
+      `SELECT count(temperature), last(temperature) FROM telemetry WHERE device = 'ws-lines'`,
+    );
+    expect(series?.values[0]?.slice(1)).toEqual([6001, 6000]);
+    const [last] = await store.query(
+      `SELECT temperature FROM telemetry WHERE device = 'ws-lines' ORDER BY time DESC LIMIT 1`,
+    );
+    expect(last?.values).toEqual([[base + 6000, 6000]]);
+    const error = await store
+      .writeLines(['telemetry,device=ws-lines temperature='])
+      .catch((e) => e);
+    expect(error).toMatchObject({ code: 'INFLUX_WRITE_FAILED', statusCode: 400 });
+  });
+
   it('flushes a batching WriteApi handed out to high-rate writers', async () => {
     const api = store.writeApi({ batchSize: 100, flushInterval: 0 });
     const ts = Date.UTC(2026, 10, 21, 6);

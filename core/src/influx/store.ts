@@ -120,9 +120,25 @@ export class InfluxStore {
 
   /** Writes the points in one go (chunked above 5000) and resolves once InfluxDB accepted them. */
   async writePoints(points: readonly Point[]): Promise<void> {
+    await this.#writeChunked(points, (api, chunk) => api.writePoints(chunk));
+  }
+
+  /**
+   * Writes pre-serialised line protocol (ms timestamps, no trailing newline) in one go,
+   * chunked above 5000, and resolves once InfluxDB accepted every line. For writers that
+   * keep lines rather than Points, e.g. the ingest spool replaying its files.
+   */
+  async writeLines(lines: readonly string[]): Promise<void> {
+    await this.#writeChunked(lines, (api, chunk) => api.writeRecords(chunk));
+  }
+
+  async #writeChunked<T>(
+    items: readonly T[],
+    write: (api: WriteApi, chunk: T[]) => void,
+  ): Promise<void> {
     this.#assertOpen();
-    for (let start = 0; start < points.length; start += WRITE_CHUNK) {
-      const chunk = points.slice(start, start + WRITE_CHUNK);
+    for (let start = 0; start < items.length; start += WRITE_CHUNK) {
+      const chunk = items.slice(start, start + WRITE_CHUNK);
       // A fresh WriteApi per call keeps concurrent callers' batches and errors apart;
       // no client-side retries: the caller (the ingest spool) decides what to retry.
       const api = this.#client.getWriteApi(this.#org, this.database, 'ms', {
@@ -132,7 +148,7 @@ export class InfluxStore {
         gzipThreshold: this.#gzipThreshold,
       });
       try {
-        api.writePoints(chunk);
+        write(api, chunk);
         await api.flush();
       } catch (err) {
         throw writeError(err);

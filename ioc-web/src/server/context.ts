@@ -24,7 +24,26 @@ export interface WebContext {
   catalogue: DeviceCatalogue;
   /** Downlink to a device's `commands` topic; undefined when no broker runs in this process. */
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
+  /** Telemetry history and latest values; undefined when ingest does not run in this process. */
+  telemetry?: TelemetryReader;
   sessionTtlHours: number;
+}
+
+/** Read side of ingest, as the web service needs it. */
+export interface TelemetryReader {
+  query(query: {
+    device: string;
+    metric: string;
+    from: Date;
+    to: Date;
+    every: string;
+    aggregate?: 'mean' | 'min' | 'max' | 'last';
+  }): Promise<Array<{ ts: string; value: number | boolean | null }>>;
+  latest(
+    deviceId: string,
+  ):
+    | { deviceId: string; values: Record<string, { value: number | boolean; ts: number }> }
+    | undefined;
 }
 
 declare module 'fastify' {

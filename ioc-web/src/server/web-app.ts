@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
+import { telemetryRoutes } from './routes/telemetry.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unitRoutes } from './routes/units.js';
 
@@ -92,6 +93,7 @@ export async function buildWebApp(
   await app.register(unitRoutes, ctx);
   await app.register(tokenRoutes, ctx);
   await app.register(deviceRoutes, ctx);
+  await app.register(telemetryRoutes, ctx);
   await app.register(auditRoutes, ctx);
 
   if (options.appDir && existsSync(join(options.appDir, 'index.html'))) {
