@@ -4,7 +4,12 @@ import type { AppConfig, ServiceDeps } from '@ioc/core';
 import { listenFailure, StartupError } from '@ioc/core';
 import { Gauge } from 'prom-client';
 import type { MqttAuthenticator } from './identity.js';
-import { MqttBroker, MqttListenError, type MqttTlsOptions } from './mqtt-broker.js';
+import {
+  MqttBroker,
+  type MqttBrokerOptions,
+  MqttListenError,
+  type MqttTlsOptions,
+} from './mqtt-broker.js';
 import { DevicePresence } from './presence.js';
 
 export { type AclDecision, checkPublish, checkSubscribe } from './acl.js';
@@ -30,6 +35,8 @@ export { DevicePresence, type DevicePresenceState } from './presence.js';
 
 export interface BrokerDeps extends ServiceDeps {
   authenticate: MqttAuthenticator;
+  /** Stores telemetry before it is acknowledged (see MqttBrokerOptions.telemetrySink). */
+  telemetrySink?: MqttBrokerOptions['telemetrySink'];
 }
 
 export interface RunningBroker {
@@ -57,6 +64,7 @@ export async function start(config: AppConfig, deps: BrokerDeps): Promise<Runnin
       deviceRatePerSecond: mqtt.deviceRatePerSecond,
     },
     metrics: deps.metrics,
+    telemetrySink: deps.telemetrySink,
   });
   const presence = new DevicePresence(broker, deps.bus, deps.metrics);
   try {

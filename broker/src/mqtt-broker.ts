@@ -66,6 +66,13 @@ export interface MqttBrokerOptions {
   loginThrottle?: Partial<LoginThrottleOptions>;
   /** Registry for the broker's counters; a private one when omitted. */
   metrics?: Registry;
+  /**
+   * Stores a telemetry message (from its device, or a service publishing for one) before the
+   * broker acknowledges it: the QoS 1 PUBACK waits for the returned promise, so an
+   * acknowledged message is never lost. A rejection leaves the message unacknowledged (the
+   * connection closes and the device sends it again).
+   */
+  telemetrySink?: (deviceId: string, payload: Buffer, receivedAt: Date) => Promise<void>;
 }
 
 export interface MqttBrokerEvents {
@@ -195,7 +202,20 @@ export class MqttBroker extends EventEmitter<MqttBrokerEvents> {
           () => done(null, true),
           (err: AuthenticateError) => done(err, false),
         ),
-      authorizePublish: (client, packet, done) => done(this.#authorizePublish(client, packet)),
+      authorizePublish: (client, packet, done) => {
+        const refused = this.#authorizePublish(client, packet);
+        if (refused || !client) return done(refused);
+        this.#storeTelemetry(packet).then(
+          () => done(null),
+          (err: Error) => {
+            this.#options.logger.error(
+              { err, topic: packet.topic },
+              'telemetry not stored; not acknowledged',
+            );
+            done(err);
+          },
+        );
+      },
       authorizeSubscribe: (client, subscription, done) =>
         done(null, this.#authorizeSubscribe(client, subscription)),
     });
@@ -525,6 +545,15 @@ export class MqttBroker extends EventEmitter<MqttBrokerEvents> {
     return null;
   }
 
+  /** Hands accepted telemetry to the sink before aedes acknowledges and forwards it. */
+  async #storeTelemetry(packet: PublishPacket): Promise<void> {
+    const sink = this.#options.telemetrySink;
+    if (!sink) return;
+    const target = parseDeviceTopic(packet.topic);
+    if (target?.channel !== 'telemetry') return;
+    await sink(target.deviceId, packet.payload as Buffer, new Date());
+  }
+
   #authorizeSubscribe(client: Client, subscription: Subscription): Subscription | null {
     const identity = this.identityOf(client);
     const decision = identity
@@ -641,6 +670,11 @@ export class MqttBroker extends EventEmitter<MqttBrokerEvents> {
 
   #connectionOf(client: Client): Connection | undefined {
     return this.#connections.get(client.conn as Duplex);
+  }
+
+  /** Publishes from inside the process (QoS 1, not retained), e.g. an error report to a device. */
+  publish(topic: string, payload: string | Buffer): void {
+    this.#publishInternal(topic, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
   }
 
   #publishInternal(topic: string, payload: Buffer): void {

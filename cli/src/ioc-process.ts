@@ -14,6 +14,7 @@ import {
   requireInfluxd,
   type ServiceDeps,
   SessionStore,
+  StartupError,
   startInflux,
   UserAccounts,
 } from '@ioc/core';
@@ -108,32 +109,40 @@ export async function startIocProcess(
       });
     });
     const credentials = new ServiceCredentials(tokens);
+    // Ingest starts first: the broker hands it every telemetry message before acknowledging
+    // it, so an acknowledged message is on disk. Ingest answers devices through the broker.
+    let mqtt: broker.MqttBroker | undefined;
+    let runningIngest: ingest.RunningIngest | undefined;
+    if (has('ingest')) {
+      runningIngest = await ingest.start(config, {
+        ...deps,
+        influx: influx.store,
+        sql,
+        devices,
+        publish: (topic, payload) => mqtt?.publish(topic, payload),
+      });
+      started.push(['ingest', runningIngest]);
+      if (config.ingest.opcuaMappingFile) {
+        await runningIngest.startOpcua(await loadMapping(config.ingest.opcuaMappingFile));
+      }
+    }
     let mqttUrl: string | undefined;
     let runningBroker: broker.RunningBroker | undefined;
     if (has('broker')) {
       runningBroker = await broker.start(config, {
         ...deps,
         authenticate: mqttLogin(credentials, devices),
+        telemetrySink: runningIngest?.acceptTelemetry,
       });
       started.push(['broker', runningBroker]);
+      mqtt = runningBroker.broker;
       // A revoked or disabled device loses its open connections at once, not at its next login.
-      const mqtt = runningBroker.broker;
-      devices.on('revoked', (device) => mqtt.disconnectDevice(device.id, 'revoked'));
+      const connections = mqtt;
+      devices.on('revoked', (device) => connections.disconnectDevice(device.id, 'revoked'));
       devices.on('enabled-changed', (device) => {
-        if (!device.enabled) mqtt.disconnectDevice(device.id, 'disabled');
+        if (!device.enabled) connections.disconnectDevice(device.id, 'disabled');
       });
-      mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${runningBroker.broker.port}`;
-    }
-    let runningIngest: ingest.RunningIngest | undefined;
-    if (has('ingest') && mqttUrl) {
-      runningIngest = await ingest.start(config, {
-        ...deps,
-        mqtt: { url: mqttUrl, ...credentials.for('ingest') },
-        influx: influx.store,
-        sql,
-        devices,
-      });
-      started.push(['ingest', runningIngest]);
+      mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqtt.port}`;
     }
     if (has('media')) started.push(['media', await media.start(config, deps)]);
 
@@ -149,6 +158,7 @@ export async function startIocProcess(
         devices,
         catalogue,
         telemetry: runningIngest?.telemetry,
+        browseOpcua: runningIngest?.browseOpcua,
         sendCommand: runningBroker
           ? (deviceId, payload) =>
               (runningBroker as broker.RunningBroker).broker.publishCommand(
@@ -167,12 +177,28 @@ export async function startIocProcess(
       webUrl = runningWeb.url;
     }
     if (has('simulators') && config.demo) {
-      started.push([
-        'simulators',
-        await simulators.start(config, { ...deps, devices, catalogue, units, mqttUrl }),
-      ]);
+      const running = await simulators.start(config, {
+        ...deps,
+        devices,
+        catalogue,
+        units,
+        mqttUrl,
+      });
+      started.push(['simulators', running]);
+      // The demo PLC's pumps and gates flow through the OPC-UA bridge like any mapped server.
+      if (running.plc && runningIngest && !config.ingest.opcuaMappingFile) {
+        const { mapping, devices: plcDevices } = ingest.demoPlcMapping({
+          endpointUrl: running.plc.endpointUrl,
+          username: config.simulators.opcua.username,
+          password: config.simulators.opcua.password ?? simulators.DEMO_PLC_USER.password,
+          units,
+        });
+        for (const device of plcDevices) {
+          if (!(await devices.get(device.id))) await devices.provision(device);
+        }
+        await runningIngest.startOpcua(mapping);
+      }
     }
-
     return {
       webUrl,
       mqttUrl,
@@ -227,6 +253,19 @@ async function preflight(config: AppConfig, roles: ProcessRole[]): Promise<void>
   }
   for (const setting of ports) await assertPortFree(setting);
   if (roles.includes('media')) await media.preflight(config);
+}
+
+async function loadMapping(file: string): Promise<ingest.OpcuaMapping> {
+  try {
+    return await ingest.loadOpcuaMapping(file);
+  } catch (err) {
+    const problems = (err as { problems?: string[] }).problems;
+    const detail = problems?.length ? problems.join('; ') : (err as Error).message;
+    throw new StartupError(
+      `OPC-UA mapping ${file} (ingest.opcuaMappingFile): ${detail}`,
+      'CONFIG_INVALID',
+    );
+  }
 }
 
 function hostForUrl(host: string): string {

@@ -1,18 +1,14 @@
 import { type ApiTokens, type Principal, randomSecret, safeEqual } from '@ioc/core';
 
 /**
- * Broker credentials of the services inside this process (ingest, simulators). The secret is
- * random per process and never stored, so it cannot leak from the database or config files.
- * API tokens with the `service` or `admin` role may also connect (bridges, debugging).
+ * Broker logins of services: API tokens with the `service` or `admin` role (bridges,
+ * debugging), and `svc:<name>` with a secret that is random per process and never stored,
+ * for services that run beside the broker.
  */
 export class ServiceCredentials {
   readonly #secret = randomSecret();
 
   constructor(private readonly tokens: ApiTokens) {}
-
-  for(service: string): { username: string; password: string } {
-    return { username: `svc:${service}`, password: this.#secret };
-  }
 
   async authenticate(username: string, password: string): Promise<Principal | undefined> {
     if (username.startsWith('svc:')) {

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import type { AppConfig, InfluxStore, ServiceDeps, SqlStore } from '@ioc/core';
+import { ApiError } from '@ioc/core';
 import { type DeviceRegistry, deviceTopic } from '@ioc/devices';
+import {
+  type BrowsedNode,
+  OpcuaBridge,
+  OpcuaBridgeError,
+  type OpcuaMapping,
+} from './opcua/index.js';
 import {
   DeadLetterLog,
   type LatestValues,
@@ -10,18 +17,17 @@ import {
   type TelemetrySample,
   TelemetrySpool,
 } from './pipeline/index.js';
-import { TelemetrySubscriber } from './telemetry-subscriber.js';
 
+export * from './opcua/index.js';
 export * from './pipeline/index.js';
 export type { Reading } from './reading.js';
-export { TelemetrySubscriber, type TelemetrySubscriberOptions } from './telemetry-subscriber.js';
 
 export interface IngestDeps extends ServiceDeps {
-  /** Broker credentials of the ingest service. */
-  mqtt: { url: string; username: string; password: string };
   influx: InfluxStore;
   sql: SqlStore;
   devices: DeviceRegistry;
+  /** Publishes to the broker (error reports to a device's `errors` topic). */
+  publish: (topic: string, payload: string) => void;
 }
 
 /** What the web service reads: aggregated history from InfluxDB, latest values from memory. */
@@ -31,16 +37,37 @@ export interface TelemetryReader {
 }
 
 export interface RunningIngest {
+  /**
+   * Takes one MQTT telemetry message; resolves once its accepted values are on disk (the
+   * broker acknowledges the message only then), rejects when they could not be stored.
+   */
+  acceptTelemetry(deviceId: string, payload: Buffer, receivedAt: Date): Promise<void>;
   pipeline: TelemetryPipeline;
   spool: TelemetrySpool;
   telemetry: TelemetryReader;
+  /**
+   * Starts reading the mapped nodes of OPC-UA servers into the same pipeline (validation,
+   * spool, InfluxDB). Connection happens in the background; `opcua` health follows it.
+   */
+  startOpcua(mapping: OpcuaMapping): Promise<void>;
+  /** Children of an OPC-UA node of a configured server (for building mappings). */
+  browseOpcua(serverId: string, nodeId?: string): Promise<BrowsedNode[]>;
   stop(): Promise<void>;
 }
 
+// How a browse failure reads over HTTP.
+const BROWSE_STATUS: Record<string, number> = {
+  UNKNOWN_SERVER: 404,
+  INVALID_NODE_ID: 400,
+  NOT_CONNECTED: 503,
+  BROWSE_FAILED: 502,
+};
+
 /**
- * Ingestion: device telemetry from the broker → parse → validate against the device type →
- * enrich from the registry → durable spool on disk (then acknowledged) → InfluxDB in batches.
- * Rejections go back to the device's `errors` topic and to the dead-letter table.
+ * Ingestion: device telemetry → parse → validate against the device type → enrich from the
+ * registry → durable spool on disk → InfluxDB in batches. The broker hands each message to
+ * `acceptTelemetry` before it acknowledges it. Rejections go back to the device's `errors`
+ * topic and to the dead-letter table.
  */
 export async function start(config: AppConfig, deps: IngestDeps): Promise<RunningIngest> {
   const logger = deps.logger.child({ component: 'ingest' });
@@ -51,7 +78,6 @@ export async function start(config: AppConfig, deps: IngestDeps): Promise<Runnin
     metrics: deps.metrics,
   });
   const deadLetters = new DeadLetterLog({ sql: deps.sql, logger, metrics: deps.metrics });
-  let subscriber: TelemetrySubscriber | undefined;
   const pipeline = new TelemetryPipeline({
     registry: deps.devices,
     spool,
@@ -60,40 +86,48 @@ export async function start(config: AppConfig, deps: IngestDeps): Promise<Runnin
     metrics: deps.metrics,
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
     reportError: (deviceId, report) =>
-      subscriber?.publish(deviceTopic(deviceId, 'errors'), JSON.stringify(report)),
+      deps.publish(deviceTopic(deviceId, 'errors'), JSON.stringify(report)),
   });
-  subscriber = new TelemetrySubscriber({
-    ...deps.mqtt,
-    logger,
-    onTelemetry: async (deviceId, payload, receivedAt) => {
+  deps.health.register('ingest', () => spool.health());
+  let opcua: OpcuaBridge | undefined;
+
+  return {
+    async acceptTelemetry(deviceId, payload, receivedAt) {
       const outcome = await pipeline.handleMqtt(deviceId, payload, receivedAt);
       if (!outcome.durable) throw new Error('the spool could not store the values');
     },
-  });
-  try {
-    await subscriber.start();
-  } catch (err) {
-    await pipeline.close();
-    await spool.close();
-    await deadLetters.close();
-    throw err;
-  }
-  deps.health.register('ingest', () => {
-    if (!subscriber?.connected)
-      return { status: 'down', reason: 'not connected to the MQTT broker' };
-    return spool.health();
-  });
-
-  return {
     pipeline,
     spool,
     telemetry: {
       query: (query) => queryTelemetry(deps.influx, query),
       latest: (deviceId) => pipeline.latest(deviceId),
     },
+    async startOpcua(mapping) {
+      if (opcua) throw new Error('the OPC-UA bridge is already running');
+      opcua = new OpcuaBridge({
+        mapping,
+        logger,
+        pkiDir: join(config.dataDir, 'opcua-client-pki'),
+        metrics: deps.metrics,
+        onReading: (reading) => void pipeline.handleReading(reading),
+      });
+      await opcua.start();
+      const bridge = opcua;
+      deps.health.register('opcua', () => bridge.health());
+    },
+    async browseOpcua(serverId, nodeId) {
+      if (!opcua) throw new ApiError(404, 'UNKNOWN_SERVER', 'no OPC-UA server is configured');
+      try {
+        return await opcua.browse(serverId, nodeId);
+      } catch (err) {
+        if (!(err instanceof OpcuaBridgeError)) throw err;
+        throw new ApiError(BROWSE_STATUS[err.code] ?? 500, err.code, err.message);
+      }
+    },
     async stop() {
+      deps.health.unregister('opcua');
+      await opcua?.stop();
       deps.health.unregister('ingest');
-      await subscriber?.stop();
       await pipeline.close();
       await spool.close();
       await deadLetters.close();

@@ -32,6 +32,7 @@ export interface WebDeps extends ServiceDeps {
   catalogue: DeviceCatalogue;
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   telemetry?: TelemetryReader;
+  browseOpcua?: (serverId: string, nodeId?: string) => Promise<unknown[]>;
   /** Directory of the built React app; defaults to ioc-web/app/dist. */
   appDir?: string;
 }
@@ -67,6 +68,7 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     catalogue: deps.catalogue,
     sendCommand: deps.sendCommand,
     telemetry: deps.telemetry,
+    browseOpcua: deps.browseOpcua,
     sessionTtlHours: config.auth.sessionTtlHours,
   };
   const app = await buildWebApp(ctx, {

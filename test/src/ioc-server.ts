@@ -102,9 +102,15 @@ export function runIoc(
 
 /** Starts `ioc start` as a real process and resolves once it printed its banner. */
 export async function startIocServer(
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    /** An environment from `iocEnvironment` (or a stopped server's): restarts on its data and ports. */
+    environment?: { env: NodeJS.ProcessEnv; ports: IocPorts; dataDir: string };
+  } = {},
 ): Promise<IocServer> {
-  const { env, ports, dataDir } = await iocEnvironment(options.env);
+  const { env, ports, dataDir } = options.environment ?? (await iocEnvironment(options.env));
   // Its own process group, like a command started from a terminal: stop() signals the whole
   // group, as Ctrl-C does, so children that share the group (mediasoup workers) get it too.
   const child = spawn(process.execPath, [IOC_BIN, 'start', ...(options.args ?? [])], {

@@ -39,7 +39,12 @@ describe('ioc start --demo', () => {
   });
 
   it('reports every component up on /healthz', async () => {
-    const res = await fetch(`${ioc.url}/healthz`);
+    // The OPC-UA bridge connects to the demo PLC in the background: allow it a few seconds.
+    let res = await fetch(`${ioc.url}/healthz`);
+    for (let i = 0; i < 40 && res.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      res = await fetch(`${ioc.url}/healthz`);
+    }
     const body = (await res.json()) as {
       status: string;
       components: Record<string, { status: string }>;
@@ -50,6 +55,7 @@ describe('ioc start --demo', () => {
       broker: { status: 'up' },
       media: { status: 'up' },
       web: { status: 'up' },
+      opcua: { status: 'up' },
     });
     expect(body.status).toBe('up');
     expect(res.status).toBe(200);
@@ -228,6 +234,30 @@ describe('ioc start --demo', () => {
     } finally {
       await Promise.all(clients.map((c) => c.endAsync()));
     }
+  });
+
+  it('reads the demo PLC through the OPC-UA bridge, browsable over the API', async () => {
+    const created = await runIoc(['token', 'create', '--role', 'admin', '--json'], ioc.env);
+    const auth = {
+      authorization: `Bearer ${(JSON.parse(created.stdout) as { token: string }).token}`,
+    };
+    const browse = await fetch(`${ioc.url}/api/v1/opcua/danang-plc/browse`, { headers: auth });
+    expect(browse.status).toBe(200);
+    const { nodes } = (await browse.json()) as { nodes: Array<{ browseName: string }> };
+    expect(nodes.map((n) => n.browseName)).toContain('DaNang');
+    const unknown = await fetch(`${ioc.url}/api/v1/opcua/nope/browse`, { headers: auth });
+    expect(unknown.status).toBe(404);
+    // Pump-station values arrive through the same pipeline as MQTT telemetry.
+    let latest: Response | undefined;
+    for (let i = 0; i < 40; i++) {
+      latest = await fetch(`${ioc.url}/api/v1/telemetry/latest?device=ps-hoa-xuan`, {
+        headers: auth,
+      });
+      if (latest.status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const body = (await latest?.json()) as { values: Record<string, { value: unknown }> };
+    expect(typeof body.values.inlet_level_cm?.value).toBe('number');
   });
 
   it('serves the app that headless Chromium renders', async () => {

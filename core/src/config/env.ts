@@ -29,6 +29,7 @@ export const ENV_KEYS: Record<string, string> = {
   IOC_INFLUX_RPC_PORT: 'influx.managed.rpcPort',
   IOC_INFLUXD_BIN: 'influx.managed.binary',
   DATABASE_URL: 'sql.url',
+  IOC_OPCUA_MAPPING: 'ingest.opcuaMappingFile',
   IOC_MEDIA_WORKERS: 'media.workers',
   IOC_MEDIA_LISTEN_IP: 'media.listenIp',
   IOC_MEDIA_ANNOUNCED_ADDRESS: 'media.announcedAddress',

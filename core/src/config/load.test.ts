@@ -58,6 +58,7 @@ describe('loadConfig: where values come from', () => {
         managed: { host: '127.0.0.1', port: 8186, rpcPort: 8187, binary: 'influxd' },
       },
       sql: {},
+      ingest: {},
       media: { workers: 0, listenIp: '127.0.0.1', port: 40000 },
       simulators: {
         devices: 300,

@@ -127,6 +127,17 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    ingest: Type.Object(
+      {
+        opcuaMappingFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'JSON file of OPC-UA servers and node → device/metric mappings to read.',
+          }),
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     media: Type.Object(
       {
         workers: Type.Integer({

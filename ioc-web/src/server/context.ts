@@ -26,6 +26,8 @@ export interface WebContext {
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   /** Telemetry history and latest values; undefined when ingest does not run in this process. */
   telemetry?: TelemetryReader;
+  /** Children of a node of a configured OPC-UA server; undefined without ingest. */
+  browseOpcua?: (serverId: string, nodeId?: string) => Promise<unknown[]>;
   sessionTtlHours: number;
 }
 
