@@ -14,6 +14,13 @@ export function startBanner(config: AppConfig, running: RunningIocProcess): stri
   if (running.mqttUrl) {
     const ws = running.webUrl ? `, ${running.webUrl.replace(/^http/, 'ws')}/mqtt` : '';
     row('MQTT', `${running.mqttUrl}${ws}`);
+    if (config.mqtt.tls) {
+      const host = running.mqttUrl.replace(/^mqtt:\/\/|:\d+$/g, '');
+      row(
+        'MQTT TLS',
+        `mqtts://${host}:${config.mqtt.tlsPort} (certificate ${config.mqtt.tls.certFile})`,
+      );
+    }
   }
   row(
     'InfluxDB',

@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pretty from 'pino-pretty';
 import { AdminChannel } from './admin-channel.js';
 import { startBanner } from './banner.js';
+import { withDemoTls } from './demo-tls.js';
 import { DeviceCommand } from './device-command.js';
 import { type ProcessRole, ROLES, startIocProcess } from './ioc-process.js';
 import { TokenCommand } from './token-command.js';
@@ -35,7 +36,9 @@ export async function main(argv = process.argv): Promise<void> {
       ),
     )
     .action(async (options: { demo?: boolean; only?: ProcessRole[] }) => {
-      const config = configure(program, options.demo ? { demo: true } : {});
+      const configured = configure(program, options.demo ? { demo: true } : {});
+      // The demo serves MQTT over TLS too, with a self-signed certificate made on first start.
+      const config = configured.demo ? await withDemoTls(configured) : configured;
       await runServer(config, options.only ?? [...ROLES]);
     });
 

@@ -12,6 +12,7 @@ export const ADMIN_PASSWORD = 'test-admin-password-1234';
 export interface IocPorts {
   web: number;
   mqtt: number;
+  mqttTls: number;
   influx: number;
   influxRpc: number;
   media: number;
@@ -41,6 +42,7 @@ export async function iocEnvironment(extra: NodeJS.ProcessEnv = {}): Promise<{
   const ports: IocPorts = {
     web: await freePort(),
     mqtt: await freePort(),
+    mqttTls: await freePort(),
     influx: await freePort(),
     influxRpc: await freePort(),
     media: await freePort(),
@@ -53,6 +55,7 @@ export async function iocEnvironment(extra: NodeJS.ProcessEnv = {}): Promise<{
     IOC_CONFIG: join(dataDir, 'ioc.config.json'),
     IOC_WEB_PORT: String(ports.web),
     IOC_MQTT_PORT: String(ports.mqtt),
+    IOC_MQTT_TLS_PORT: String(ports.mqttTls),
     IOC_INFLUX_PORT: String(ports.influx),
     IOC_INFLUX_RPC_PORT: String(ports.influxRpc),
     IOC_MEDIA_PORT: String(ports.media),

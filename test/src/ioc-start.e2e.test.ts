@@ -210,6 +210,16 @@ describe('ioc start --demo', () => {
         password: token,
       });
       clients.push(tcp);
+      // The demo also serves MQTT over TLS with its self-signed certificate.
+      const ca = readFileSync(join(ioc.dataDir, 'tls', 'demo-mqtt.crt'));
+      const tls = await connectAsync(`mqtts://127.0.0.1:${ioc.ports.mqttTls}`, {
+        reconnectPeriod: 0,
+        username: 'bridge',
+        password: token,
+        ca,
+      });
+      clients.push(tls);
+      expect(tls.connected).toBe(true);
       const ws = await connectAsync(`ws://127.0.0.1:${ioc.ports.web}/mqtt`, {
         reconnectPeriod: 0,
         username: 'bridge',
