@@ -26,7 +26,6 @@ import * as simulators from '@ioc/simulators';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type DemoAccount, ensureDemoAccounts } from './demo-accounts.js';
 import { mqttLogin } from './mqtt-login.js';
-import { ServiceCredentials } from './service-credentials.js';
 
 export const ROLES = ['broker', 'ingest', 'media', 'web', 'simulators'] as const;
 export type ProcessRole = (typeof ROLES)[number];
@@ -102,13 +101,12 @@ export async function startIocProcess(
 
     const catalogue = await loadDeviceCatalogue();
     const devices = new DeviceRegistry({ sql, catalogue, units, logger });
-    // Last-seen follows presence; ingest refines it per message.
+    // Last-seen follows presence (connects and disconnects).
     bus.subscribe('device.presence', (event) => {
       devices.touch(event.deviceId, new Date(event.at)).catch((err) => {
         logger.warn({ err, deviceId: event.deviceId }, 'could not record last-seen');
       });
     });
-    const credentials = new ServiceCredentials(tokens);
     // Ingest starts first: the broker hands it every telemetry message before acknowledging
     // it, so an acknowledged message is on disk. Ingest answers devices through the broker.
     let mqtt: broker.MqttBroker | undefined;
@@ -131,7 +129,7 @@ export async function startIocProcess(
     if (has('broker')) {
       runningBroker = await broker.start(config, {
         ...deps,
-        authenticate: mqttLogin(credentials, devices),
+        authenticate: mqttLogin(tokens, devices),
         telemetrySink: runningIngest?.acceptTelemetry,
       });
       started.push(['broker', runningBroker]);

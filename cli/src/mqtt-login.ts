@@ -1,16 +1,14 @@
 import type { MqttAuthenticator } from '@ioc/broker';
+import type { ApiTokens } from '@ioc/core';
 import type { DeviceRegistry } from '@ioc/devices';
-import type { ServiceCredentials } from './service-credentials.js';
 
 /**
  * Who may connect to the broker: field devices (device id + secret from the registry, or a
- * TLS client certificate whose CN is the device id) and internal services (per-process
- * secret, or an API token with the `service`/`admin` role).
+ * TLS client certificate whose CN is the device id) and services (an API token with the
+ * `service` or `admin` role as password: bridges, debugging). Services inside this process
+ * do not need to connect: ingest receives telemetry from the broker directly.
  */
-export function mqttLogin(
-  services: ServiceCredentials,
-  devices: DeviceRegistry,
-): MqttAuthenticator {
+export function mqttLogin(tokens: ApiTokens, devices: DeviceRegistry): MqttAuthenticator {
   return async (username, password, connection) => {
     if (connection.certificateCn) {
       const device = await devices.get(connection.certificateCn);
@@ -19,9 +17,10 @@ export function mqttLogin(
       if (!device.enabled) return { kind: 'refused', reason: 'device disabled' };
       return { kind: 'device', deviceId: device.id };
     }
-    if (username.startsWith('svc:') || password.startsWith('ioc_')) {
-      const principal = await services.authenticate(username, password);
-      return principal && { kind: 'service', name: principal.name };
+    if (password.startsWith('ioc_')) {
+      const principal = await tokens.resolve(password);
+      const allowed = principal?.role === 'service' || principal?.role === 'admin';
+      return allowed ? { kind: 'service', name: principal.name } : undefined;
     }
     const login = await devices.checkLogin(username, password);
     if (login.status === 'ok') return { kind: 'device', deviceId: login.device.id };
