@@ -1,5 +1,67 @@
 import { EventEmitter } from 'node:events';
 
+export type AlertSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
+
+/**
+ * `active` (raised, nobody has reacted) → `acknowledged` (a person owns it) → `resolved` (a
+ * person closed it) or `cleared` (its condition went away by itself).
+ */
+export type AlertState = 'active' | 'acknowledged' | 'resolved' | 'cleared';
+
+/** What happened to an alert; one `alert.changed` event per change. */
+export type AlertChangeKind =
+  | 'raised'
+  | 'retriggered'
+  | 'acknowledged'
+  | 'assigned'
+  | 'commented'
+  | 'resolved'
+  | 'cleared'
+  | 'escalated'
+  | 'grouped';
+
+/** An alert as walls, consoles and notifications see it (times ISO 8601 UTC). */
+export interface AlertSnapshot {
+  id: string;
+  ruleId: string;
+  /** What raised it: a device id, or `kpi:<kpi>:<unit>` for a KPI rule. */
+  source: string;
+  severity: AlertSeverity;
+  state: AlertState;
+  /** The rule's message template rendered in both languages. */
+  message: { vi: string; en: string };
+  deviceId: string | null;
+  /** Admin unit code of the source. */
+  unit: string | null;
+  sector: string | null;
+  metric: string | null;
+  value: number | boolean | null;
+  /** How many times the condition fired while this alert was open. */
+  count: number;
+  raisedAt: string;
+  lastSeenAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  assignee: string | null;
+  /** When and by whom it was resolved or cleared (`system` when cleared). */
+  endedAt: string | null;
+  endedBy: string | null;
+  /** 0 until escalated; +1 per escalation. */
+  escalationLevel: number;
+  /** The storm's parent alert this one is grouped under, if any. */
+  parentId: string | null;
+}
+
+/** One stored KPI figure (ingest.kpi). `date` is the local day (Asia/Ho_Chi_Minh), yyyy-MM-dd. */
+export interface KpiObservation {
+  kpi: string;
+  unit: string;
+  sector: string | null;
+  date: string;
+  ts: string;
+  value: number;
+}
+
 /**
  * Events that cross service boundaries inside one process (and, later, through Redis
  * across processes). Each later issue adds its event types here.
@@ -19,6 +81,16 @@ export interface LiveEvents {
     at: string;
     reason: string;
   };
+  /** An alert changed (ingest's rule engine or a person through the API). */
+  'alert.changed': {
+    change: AlertChangeKind;
+    alert: AlertSnapshot;
+    /** User name of the person, or null for the system. */
+    actor: string | null;
+    at: string;
+  };
+  /** KPI observations were stored (ingest.kpi); rules and walls follow them. */
+  'kpi.observed': { observations: KpiObservation[] };
 }
 
 /** A typed in-memory publish/subscribe bus. */
