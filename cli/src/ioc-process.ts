@@ -110,6 +110,7 @@ export async function startIocProcess(
     // Ingest starts first: the broker hands it every telemetry message before acknowledging
     // it, so an acknowledged message is on disk. Ingest answers devices through the broker.
     let mqtt: broker.MqttBroker | undefined;
+    let presence: broker.DevicePresence | undefined;
     let runningIngest: ingest.RunningIngest | undefined;
     if (has('ingest')) {
       runningIngest = await ingest.start(config, {
@@ -117,13 +118,15 @@ export async function startIocProcess(
         influx: influx.store,
         sql,
         devices,
+        units,
         publish: (topic, payload) => mqtt?.publish(topic, payload),
+        onDeviceReport: (deviceId, receivedAt) => presence?.reported(deviceId, receivedAt),
       });
       started.push(['ingest', runningIngest]);
-      if (config.ingest.opcuaMappingFile) {
-        await runningIngest.startOpcua(await loadMapping(config.ingest.opcuaMappingFile));
-      }
     }
+    // Read now so that a bad file stops the start early; applied once everything runs.
+    const file = has('ingest') ? config.ingest.opcuaMappingFile : undefined;
+    const opcuaMapping = file ? await loadMapping(file) : undefined;
     let mqttUrl: string | undefined;
     let runningBroker: broker.RunningBroker | undefined;
     if (has('broker')) {
@@ -134,6 +137,18 @@ export async function startIocProcess(
       });
       started.push(['broker', runningBroker]);
       mqtt = runningBroker.broker;
+      presence = runningBroker.presence;
+      // Ingest sees every report (MQTT and OPC-UA): presence then also judges missed reports.
+      if (runningIngest) {
+        presence.watchReports({
+          missedReports: config.ingest.offlineAfterMissedReports,
+          expectedIntervalMs: async (deviceId) => {
+            const device = await devices.get(deviceId);
+            const type = device && catalogue.get(device.type);
+            return type ? type.reportIntervalS * 1000 : undefined;
+          },
+        });
+      }
       // A revoked or disabled device loses its open connections at once, not at its next login.
       const connections = mqtt;
       devices.on('revoked', (device) => connections.disconnectDevice(device.id, 'revoked'));
@@ -156,7 +171,11 @@ export async function startIocProcess(
         devices,
         catalogue,
         telemetry: runningIngest?.telemetry,
-        browseOpcua: runningIngest?.browseOpcua,
+        alerts: runningIngest?.alerts,
+        opcua: runningIngest?.opcua,
+        kpi: runningIngest?.kpi,
+        notifications: runningIngest?.notifications,
+        rules: runningIngest?.rules,
         sendCommand: runningBroker
           ? (deviceId, payload) =>
               (runningBroker as broker.RunningBroker).broker.publishCommand(
@@ -194,9 +213,23 @@ export async function startIocProcess(
         for (const device of plcDevices) {
           if (!(await devices.get(device.id))) await devices.provision(device);
         }
-        await runningIngest.startOpcua(mapping);
+        await runningIngest.startOpcua(mapping, 'demo');
+      }
+      // The demo KPI feed is an integrator: a service token and the real POST /api/v1/kpi.
+      if (runningIngest && webUrl && config.simulators.kpiHistoryDays > 0) {
+        const feed = await simulators.startKpiFeed(config, {
+          ...deps,
+          units,
+          tokens,
+          audit,
+          webUrl,
+        });
+        started.push(['simulators.kpi', feed]);
       }
     }
+    // OPC-UA servers in the database (API, demo PLC), with the mapping file's written over
+    // them first; connected in the background, last, when the demo PLC already listens.
+    await runningIngest?.startOpcua(opcuaMapping);
     return {
       webUrl,
       mqttUrl,

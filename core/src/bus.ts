@@ -71,9 +71,14 @@ export interface LiveEvents {
   /** The hosting process received a stop signal; services stop expecting their children. */
   'process.stopping': { signal: string };
   /**
-   * A device came online or went offline (broker). `at` is an ISO 8601 UTC time; `reason`
-   * says why: `connect`, `disconnect` (clean MQTT DISCONNECT), `keepalive-timeout`,
-   * `connection-lost`, `protocol-error` or `broker-stopping`.
+   * A device came online or went offline. One authority publishes it, the broker's
+   * DevicePresence, and only on a real change (never online twice in a row). `at` is an
+   * ISO 8601 UTC time; `reason` says why: online by `connect` (an MQTT session is ready) or
+   * `report` (a report came from a device that was offline or has no MQTT connection, e.g.
+   * one read over OPC-UA); offline by `disconnect` (clean MQTT DISCONNECT),
+   * `keepalive-timeout`, `connection-lost`, `protocol-error`, `broker-stopping`, or
+   * `missed-reports` (no report for `ingest.offlineAfterMissedReports` × the report interval
+   * of its device type, connected or not).
    */
   'device.presence': {
     deviceId: string;

@@ -17,10 +17,20 @@ import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { TelemetryReader, WebContext } from './server/context.js';
 import { startLiveChannel } from './server/live-channel.js';
 import { startLocalAdminChannel } from './server/local-admin-channel.js';
+import type { AlertDesk } from './server/routes/alerts.js';
+import type { KpiDesk } from './server/routes/kpi.js';
+import type { NotificationAdmin } from './server/routes/notifications.js';
+import type { OpcuaAdmin } from './server/routes/opcua.js';
+import type { RuleAdmin } from './server/routes/rules.js';
 import { buildWebApp } from './server/web-app.js';
 
 export { SESSION_COOKIE } from './server/authentication.js';
 export type { TelemetryReader, WebContext } from './server/context.js';
+export type { AlertDesk } from './server/routes/alerts.js';
+export type { KpiDesk, KpiSeriesRequest, KpiSubmitView } from './server/routes/kpi.js';
+export type { NotificationAdmin } from './server/routes/notifications.js';
+export type { OpcuaAdmin } from './server/routes/opcua.js';
+export type { RuleAdmin, RuleView } from './server/routes/rules.js';
 
 export interface WebDeps extends ServiceDeps {
   units: AdminUnitTree;
@@ -32,7 +42,11 @@ export interface WebDeps extends ServiceDeps {
   catalogue: DeviceCatalogue;
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   telemetry?: TelemetryReader;
-  browseOpcua?: (serverId: string, nodeId?: string) => Promise<unknown[]>;
+  alerts?: AlertDesk;
+  opcua?: OpcuaAdmin;
+  kpi?: KpiDesk;
+  notifications?: NotificationAdmin;
+  rules?: RuleAdmin;
   /** Directory of the built React app; defaults to ioc-web/app/dist. */
   appDir?: string;
 }
@@ -68,7 +82,11 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     catalogue: deps.catalogue,
     sendCommand: deps.sendCommand,
     telemetry: deps.telemetry,
-    browseOpcua: deps.browseOpcua,
+    alerts: deps.alerts,
+    opcua: deps.opcua,
+    kpi: deps.kpi,
+    notifications: deps.notifications,
+    rules: deps.rules,
     sessionTtlHours: config.auth.sessionTtlHours,
   };
   const app = await buildWebApp(ctx, {

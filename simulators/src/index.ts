@@ -14,6 +14,7 @@ import { DemoFleetRunner } from './mqtt/fleet-runner.js';
 import { RainfallHistory } from './mqtt/rainfall-feed.js';
 import { PlcSimulator, PlcSimulatorError, type PlcUser } from './opcua/plc-server.js';
 
+export * from './kpi/index.js';
 export * from './mqtt/index.js';
 export { PLC_NAMESPACE_URI, type PlcCommand, plcNodeIdentifier } from './opcua/address-space.js';
 export {

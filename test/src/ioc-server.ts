@@ -64,6 +64,8 @@ export async function iocEnvironment(extra: NodeJS.ProcessEnv = {}): Promise<{
     IOC_ADMIN_PASSWORD: ADMIN_PASSWORD,
     // A small demo fleet: 2 cores run the whole IOC and the tests.
     IOC_SIM_DEVICES: '12',
+    // A few days of KPI history keep start-up light; the feed's own tests cover a year.
+    IOC_SIM_KPI_DAYS: '3',
     IOC_LOG_FORMAT: 'json',
     IOC_LOG_LEVEL: process.env.IOC_TEST_LOG_LEVEL ?? 'info',
     ...extra,

@@ -58,10 +58,19 @@ describe('loadConfig: where values come from', () => {
         managed: { host: '127.0.0.1', port: 8186, rpcPort: 8187, binary: 'influxd' },
       },
       sql: {},
-      ingest: {},
+      alerts: {
+        escalationMinutes: { critical: 5, major: 15, minor: 60, warning: 240, info: 0 },
+        escalationMaxLevel: 3,
+        storm: { threshold: 10, windowSeconds: 300 },
+      },
+      ingest: { offlineAfterMissedReports: 3 },
+      notifications: {
+        smtp: { port: 587, secure: false, starttls: 'required', from: 'IOC <ioc@localhost>' },
+      },
       media: { workers: 0, listenIp: '127.0.0.1', port: 40000 },
       simulators: {
         devices: 300,
+        kpiHistoryDays: 365,
         reportSpeed: 10,
         seed: 1,
         opcua: { host: '127.0.0.1', port: 4840, username: 'ioc' },

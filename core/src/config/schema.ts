@@ -4,6 +4,8 @@ const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
 const Host = (def: string, description: string) =>
   Type.String({ minLength: 1, default: def, description });
+const EscalationMinutes = (def: number) =>
+  Type.Number({ minimum: 0, maximum: 10_080, default: def });
 
 /**
  * The whole configuration of an IOC process. Defaults live here; `ioc.config.json`
@@ -127,13 +129,114 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    alerts: Type.Object(
+      {
+        escalationMinutes: Type.Object(
+          {
+            critical: EscalationMinutes(5),
+            major: EscalationMinutes(15),
+            minor: EscalationMinutes(60),
+            warning: EscalationMinutes(240),
+            info: EscalationMinutes(0),
+          },
+          {
+            default: {},
+            additionalProperties: false,
+            description:
+              'Minutes an alert of each severity may stay unacknowledged before it escalates (and again every such period); 0: never.',
+          },
+        ),
+        escalationMaxLevel: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 3,
+          description: 'Escalations of one unacknowledged alert at most.',
+        }),
+        storm: Type.Object(
+          {
+            threshold: Type.Integer({
+              minimum: 0,
+              default: 10,
+              description:
+                'Open alerts of one rule under one parent admin unit, raised within storm.windowSeconds, that are grouped under a storm alert; 0: never group.',
+            }),
+            windowSeconds: Type.Integer({
+              minimum: 1,
+              maximum: 86_400,
+              default: 300,
+              description: 'How close together the alerts of a storm must be raised, in seconds.',
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     ingest: Type.Object(
       {
         opcuaMappingFile: Type.Optional(
           Type.String({
             minLength: 1,
-            description: 'JSON file of OPC-UA servers and node → device/metric mappings to read.',
+            description:
+              'JSON file of OPC-UA servers and node → device/metric mappings, written over the same servers in the database on every start.',
           }),
+        ),
+        offlineAfterMissedReports: Type.Number({
+          minimum: 0,
+          maximum: 1000,
+          default: 3,
+          description:
+            "A device is offline after this many of its type's report intervals without a report, even while connected; 0: by connection only.",
+        }),
+        kpiFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'JSON file of KPI definitions that extend or override the shipped ones (ingest/data/kpis.json), or replace them with "replaceDefaults": true.',
+          }),
+        ),
+        rulesFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'JSON file of alert rules ({"rules": [...]}) applied on every start; its rules are read-only over the API. Unset: rules from an earlier file become API-managed.',
+          }),
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    notifications: Type.Object(
+      {
+        smtp: Type.Object(
+          {
+            host: Type.Optional(
+              Type.String({
+                minLength: 1,
+                description: 'SMTP server for e-mail notifications; e-mail is off when unset.',
+              }),
+            ),
+            port: Port(587, 'SMTP port (587 submission with STARTTLS, 465 with secure, 25).'),
+            secure: Type.Boolean({
+              default: false,
+              description: 'TLS from the first byte (SMTPS, usually port 465).',
+            }),
+            starttls: Type.Union(
+              [Type.Literal('required'), Type.Literal('opportunistic'), Type.Literal('off')],
+              {
+                default: 'required',
+                description:
+                  'Without secure: upgrade with STARTTLS always (required), when offered, or never (off: loopback relays only).',
+              },
+            ),
+            user: Type.Optional(Type.String({ minLength: 1, description: 'SMTP login.' })),
+            password: Type.Optional(Type.String({ minLength: 1, description: 'SMTP password.' })),
+            from: Type.String({
+              minLength: 3,
+              default: 'IOC <ioc@localhost>',
+              description: 'Sender of notification e-mails, e.g. "IOC Đà Nẵng <ioc@example.vn>".',
+            }),
+          },
+          { default: {}, additionalProperties: false },
         ),
       },
       { default: {}, additionalProperties: false },
@@ -171,6 +274,13 @@ export const ConfigSchema = Type.Object(
         seed: Type.Integer({
           default: 1,
           description: 'Seed of the demo fleet, its storms and noise: same seed, same province.',
+        }),
+        kpiHistoryDays: Type.Integer({
+          minimum: 0,
+          maximum: 3650,
+          default: 365,
+          description:
+            'Days of public-service KPI history the demo KPI feed pushes at start (0: no KPI feed).',
         }),
         opcua: Type.Object(
           {

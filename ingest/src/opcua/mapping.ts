@@ -28,6 +28,18 @@ const NodeMappingSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
+export const SECURITY_POLICIES = [
+  'None',
+  'Basic128Rsa15',
+  'Basic256',
+  'Basic256Sha256',
+  'Aes128_Sha256_RsaOaep',
+  'Aes256_Sha256_RsaPss',
+] as const;
+export type OpcuaSecurityMode = (typeof SECURITY_MODES)[number];
+export type OpcuaSecurityPolicy = (typeof SECURITY_POLICIES)[number];
+
 const ServerMappingSchema = Type.Object(
   {
     /** Short name used in the API path and in metrics, e.g. `danang-plc`. */
@@ -35,9 +47,11 @@ const ServerMappingSchema = Type.Object(
     endpointUrl: Type.String({ minLength: 1 }),
     username: Type.Optional(Type.String({ minLength: 1 })),
     password: Type.Optional(Type.String()),
-    securityMode: Type.Optional(
-      Type.Union([Type.Literal('None'), Type.Literal('Sign'), Type.Literal('SignAndEncrypt')]),
-    ),
+    securityMode: Type.Optional(Type.Union(SECURITY_MODES.map((m) => Type.Literal(m)))),
+    /** Default None without security, Basic256Sha256 with Sign or SignAndEncrypt. */
+    securityPolicy: Type.Optional(Type.Union(SECURITY_POLICIES.map((p) => Type.Literal(p)))),
+    /** A disabled server is kept but not connected. Default true. */
+    enabled: Type.Optional(Type.Boolean()),
     /** Default publishing interval of this server's subscriptions. Default 1000. */
     publishingIntervalMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 3_600_000 })),
     nodes: Type.Array(NodeMappingSchema),
@@ -73,9 +87,69 @@ const NODE_ID =
 const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const DEVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const METRIC = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** `/api/v1/opcua/servers` is a collection, so no server may be called that. */
+const RESERVED_SERVER_IDS = new Set(['servers']);
 
 export function isNodeId(text: string): boolean {
   return NODE_ID.test(text);
+}
+
+// Each check returns what is wrong, in words a person can act on, or undefined.
+
+export function serverIdProblem(id: string): string | undefined {
+  if (!SERVER_ID.test(id))
+    return `server id "${id}" must be 1-64 letters, digits, "_" or "-", starting with a letter or digit`;
+  if (RESERVED_SERVER_IDS.has(id)) return `server id "${id}" is reserved; choose another`;
+  return undefined;
+}
+
+export function endpointUrlProblem(url: string): string | undefined {
+  return /^opc\.tcp:\/\/[^/\s]+/.test(url)
+    ? undefined
+    : `endpointUrl must look like opc.tcp://host:port, got "${url}"`;
+}
+
+/** Security mode None goes with policy None only, and Sign/SignAndEncrypt with a real policy. */
+export function securityProblem(
+  mode: OpcuaSecurityMode,
+  policy: OpcuaSecurityPolicy | undefined,
+): string | undefined {
+  if (policy === undefined) return undefined;
+  if (mode === 'None' && policy !== 'None')
+    return `security policy ${policy} needs security mode Sign or SignAndEncrypt, not None`;
+  if (mode !== 'None' && policy === 'None')
+    return `security mode ${mode} needs a security policy such as Basic256Sha256, not None`;
+  return undefined;
+}
+
+/** The policy a server is used with: the given one, else the strongest common one. */
+export function effectiveSecurityPolicy(
+  mode: OpcuaSecurityMode,
+  policy: OpcuaSecurityPolicy | undefined,
+): OpcuaSecurityPolicy {
+  return policy ?? (mode === 'None' ? 'None' : 'Basic256Sha256');
+}
+
+export function nodeIdProblem(nodeId: string): string | undefined {
+  return isNodeId(nodeId)
+    ? undefined
+    : `nodeId "${nodeId}" is not an OPC-UA node id; use e.g. "ns=2;s=Tag" or "nsu=urn:x;i=42"`;
+}
+
+export function deviceIdProblem(deviceId: string): string | undefined {
+  return DEVICE_ID.test(deviceId)
+    ? undefined
+    : `deviceId "${deviceId}" must be 1-64 of a-z A-Z 0-9 . _ -`;
+}
+
+export function metricNameProblem(metric: string): string | undefined {
+  return METRIC.test(metric) ? undefined : `metric "${metric}" must be a name like inlet_level_cm`;
+}
+
+export function deadbandProblem(deadband: OpcuaDeadband | undefined): string | undefined {
+  return deadband?.type === 'percent' && deadband.value > 100
+    ? `a percent deadband must be 0-100, got ${deadband.value}`
+    : undefined;
 }
 
 /**
@@ -94,28 +168,26 @@ export function parseOpcuaMapping(input: unknown, source = 'mapping'): OpcuaMapp
   const mapped = new Map<string, string>();
   for (const [s, server] of mapping.servers.entries()) {
     const at = `servers[${s}] (${server.id})`;
-    if (!SERVER_ID.test(server.id))
-      problems.push(`${at}: id must be 1-64 letters, digits, "_" or "-", starting alnum`);
-    if (serverIds.has(server.id)) problems.push(`${at}: server id "${server.id}" is used twice`);
+    const serverProblems = [
+      serverIdProblem(server.id),
+      serverIds.has(server.id) ? `server id "${server.id}" is used twice` : undefined,
+      endpointUrlProblem(server.endpointUrl),
+      (server.username === undefined) !== (server.password === undefined)
+        ? 'give both username and password, or neither'
+        : undefined,
+      securityProblem(server.securityMode ?? 'None', server.securityPolicy),
+    ];
     serverIds.add(server.id);
-    if (!/^opc\.tcp:\/\/[^/\s]+/.test(server.endpointUrl))
-      problems.push(
-        `${at}: endpointUrl must look like opc.tcp://host:port, got "${server.endpointUrl}"`,
-      );
-    if ((server.username === undefined) !== (server.password === undefined))
-      problems.push(`${at}: give both username and password, or neither`);
+    for (const problem of serverProblems) if (problem) problems.push(`${at}: ${problem}`);
     for (const [n, node] of server.nodes.entries()) {
       const nodeAt = `${at}.nodes[${n}]`;
-      if (!isNodeId(node.nodeId))
-        problems.push(
-          `${nodeAt}: nodeId "${node.nodeId}" is not an OPC-UA node id; use e.g. "ns=2;s=Tag" or "nsu=urn:x;i=42"`,
-        );
-      if (!DEVICE_ID.test(node.deviceId))
-        problems.push(`${nodeAt}: deviceId "${node.deviceId}" must be 1-64 of a-z A-Z 0-9 . _ -`);
-      if (!METRIC.test(node.metric))
-        problems.push(`${nodeAt}: metric "${node.metric}" must be a name like inlet_level_cm`);
-      if (node.deadband?.type === 'percent' && node.deadband.value > 100)
-        problems.push(`${nodeAt}: a percent deadband must be 0-100, got ${node.deadband.value}`);
+      const nodeProblems = [
+        nodeIdProblem(node.nodeId),
+        deviceIdProblem(node.deviceId),
+        metricNameProblem(node.metric),
+        deadbandProblem(node.deadband),
+      ];
+      for (const problem of nodeProblems) if (problem) problems.push(`${nodeAt}: ${problem}`);
       const key = `${node.deviceId}/${node.metric}`;
       const first = mapped.get(key);
       if (first)

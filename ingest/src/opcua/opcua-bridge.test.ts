@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../reading.js';
 import { demoPlcMapping } from './demo-mapping.js';
-import type { OpcuaMapping } from './mapping.js';
+import type { OpcuaMapping, OpcuaServerMapping } from './mapping.js';
 import { OpcuaBridge, OpcuaBridgeError } from './opcua-bridge.js';
 
 const USER = { username: 'ioc', password: 'mật-khẩu-thử' };
@@ -278,6 +278,75 @@ describe('OpcuaBridge', () => {
       await server.stop();
     }
   }, 30_000);
+
+  it('applies node changes to the live session: new nodes report, removed ones stop at once', async () => {
+    const bridge = await startBridge({ servers: [] });
+    const mapped = (id: string, station: string) => ({
+      nodeId: node(`PumpStations.${station}.InletLevel`),
+      deviceId: id,
+      metric: 'level',
+      samplingIntervalMs: 100,
+    });
+    const server: OpcuaServerMapping = {
+      id: 'live',
+      endpointUrl: plc.endpointUrl,
+      ...USER,
+      publishingIntervalMs: 100,
+      nodes: [mapped('a', 'HoaXuan')],
+    };
+    expect(await bridge.upsertServer(server)).toBe('added');
+    await readingsUntil(bridge, (all) => all.some((r) => r.deviceId === 'a'));
+    await stateReached(bridge, 'live', 'connected');
+    const states: string[] = [];
+    bridge.on('state', (id, state) => {
+      if (id === 'live') states.push(state);
+    });
+
+    const withB = { ...server, nodes: [mapped('a', 'HoaXuan'), mapped('b', 'AnHai')] };
+    expect(await bridge.upsertServer(withB)).toBe('nodes-updated');
+    await readingsUntil(bridge, (all) => all.some((r) => r.deviceId === 'b'));
+
+    await bridge.upsertServer({ ...server, nodes: [mapped('b', 'AnHai')] });
+    const afterRemoval = await readingsUntil(
+      bridge,
+      (all) => all.filter((r) => r.deviceId === 'b').length >= 5,
+    );
+    expect(afterRemoval.filter((r) => r.deviceId === 'a')).toEqual([]);
+
+    // A new default publishing interval moves the nodes to another subscription, live.
+    await bridge.upsertServer({
+      ...server,
+      publishingIntervalMs: 200,
+      nodes: [mapped('b', 'AnHai')],
+    });
+    await readingsUntil(bridge, (all) => all.filter((r) => r.deviceId === 'b').length >= 2);
+    expect(states).toEqual([]); // never reconnected
+    expect(bridge.serverHealth().live?.reason).toMatch(/connected, 1 node\(s\)$/);
+  });
+
+  it('reconnects only the server whose login changed, and forgets a removed one', async () => {
+    const metrics = new Registry();
+    const { mapping } = demoPlcMapping({ endpointUrl: plc.endpointUrl, ...USER, serverId: 'one' });
+    const [one] = mapping.servers as [OpcuaServerMapping];
+    const two = { ...one, id: 'two' };
+    const bridge = await startBridge({ servers: [one, two] }, { metrics });
+    await stateReached(bridge, 'one', 'connected');
+    await stateReached(bridge, 'two', 'connected');
+    const states: string[] = [];
+    bridge.on('state', (id, state) => states.push(`${id}:${state}`));
+
+    expect(await bridge.upsertServer({ ...two, password: 'sai-mật-khẩu' })).toBe('reconnected');
+    expect(await stateReached(bridge, 'two', 'failed')).toMatch(/check username and password/);
+    expect(states.filter((s) => s.startsWith('one:'))).toEqual([]);
+    expect(bridge.state('one')).toBe('connected');
+
+    expect(await bridge.removeServer('two')).toBe(true);
+    expect(await bridge.removeServer('two')).toBe(false);
+    expect(bridge.serverIds()).toEqual(['one']);
+    expect(await metrics.getSingleMetricAsString('ioc_opcua_connected')).not.toMatch(/two/);
+    expect(await bridge.upsertServer({ ...one, enabled: false })).toBe('removed');
+    expect(bridge.health()).toEqual({ status: 'up', reason: 'no OPC-UA servers configured' });
+  });
 
   it('leaves nothing running after stop(): the process exits on its own', async () => {
     const here = dirname(fileURLToPath(import.meta.url));

@@ -4,12 +4,13 @@ import type { ComponentHealth, Logger } from '@ioc/core';
 import type { DataValue, OPCUACertificateManager, ReferenceDescription } from 'node-opcua';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Reading } from '../reading.js';
-import type { OpcuaMapping, OpcuaNodeMapping } from './mapping.js';
+import type { OpcuaMapping, OpcuaNodeMapping, OpcuaServerMapping } from './mapping.js';
 import { loadNodeOpcua, type NodeOpcua, toIndexedNodeId, toUriNodeId } from './node-opcua.js';
-import { type ConnectionState, ServerConnection } from './server-connection.js';
+import { type ConnectionState, ServerConnection, sameSession } from './server-connection.js';
 
 export interface OpcuaBridgeOptions {
-  mapping: OpcuaMapping;
+  /** Servers to connect on start; `upsertServer` adds and changes servers later. */
+  mapping?: OpcuaMapping;
   logger: Logger;
   /** Folder of the client's own certificate and of the servers' trusted/rejected certificates. */
   pkiDir: string;
@@ -54,24 +55,33 @@ export class OpcuaBridgeError extends Error {
   }
 }
 
+/** What `upsertServer` did to the running bridge. */
+export type ServerChange = 'added' | 'reconnected' | 'nodes-updated';
+
 /**
  * Brings the values of mapped OPC-UA nodes into the ingest pipeline: one ServerConnection
- * per configured server, every data change turned into a Reading for `onReading`.
+ * per configured server, every data change turned into a Reading for `onReading`. Servers
+ * can be added, changed and removed while it runs; node-opcua is loaded with the first one.
  */
 export class OpcuaBridge extends EventEmitter<OpcuaBridgeEvents> {
   readonly #options: OpcuaBridgeOptions;
   readonly #logger: Logger;
+  /** Servers to connect once started (all of them before start()). */
+  readonly #pending = new Map<string, OpcuaServerMapping>();
   readonly #connections = new Map<string, ServerConnection>();
   readonly #values: Counter<'server'>;
   readonly #connected: Gauge<'server'>;
+  #loading: Promise<{ opcua: NodeOpcua; certificates: OPCUACertificateManager }> | undefined;
   #opcua: NodeOpcua | undefined;
   #certificates: OPCUACertificateManager | undefined;
+  #started = false;
   #stopped = false;
 
   constructor(options: OpcuaBridgeOptions) {
     super();
     this.#options = options;
     this.#logger = options.logger.child({ component: 'ingest.opcua' });
+    for (const server of options.mapping?.servers ?? []) this.#pending.set(server.id, server);
     const registers = options.metrics ? [options.metrics] : [];
     this.#values = new Counter({
       name: 'ioc_opcua_values_total',
@@ -87,36 +97,76 @@ export class OpcuaBridge extends EventEmitter<OpcuaBridgeEvents> {
     });
   }
 
-  /** Loads node-opcua and starts connecting to every server; does not wait for them. */
+  /**
+   * Starts connecting to every server of the mapping (loading node-opcua first, when there
+   * is any); does not wait for the connections.
+   */
   async start(): Promise<void> {
-    const opcua = await loadNodeOpcua(this.#logger);
-    this.#opcua = opcua;
-    const certificates = new opcua.OPCUACertificateManager({
-      rootFolder: join(this.#options.pkiDir, 'client'),
-      automaticallyAcceptUnknownCertificate: true,
-      disableFileWatchers: true,
-    });
-    await certificates.initialize();
-    this.#certificates = certificates;
-    if (this.#stopped) return;
-    for (const server of this.#options.mapping.servers) {
-      const connection = new ServerConnection({
-        server,
-        opcua,
-        certificates,
-        logger: this.#logger,
-        sessionRetryMs: this.#options.sessionRetryMs ?? 30_000,
-        reconnectDelayMs: this.#options.reconnectDelayMs ?? { initial: 1000, max: 30_000 },
-      });
-      this.#connected.set({ server: server.id }, 0);
-      connection.on('value', (node, dataValue) => this.#onValue(server.id, node, dataValue));
-      connection.on('state', (state, reason) => {
-        this.#connected.set({ server: server.id }, state === 'connected' ? 1 : 0);
-        this.emit('state', server.id, state, reason);
-      });
-      this.#connections.set(server.id, connection);
-      connection.start();
+    this.#started = true;
+    const servers = [...this.#pending.values()].filter((s) => s.enabled !== false);
+    this.#pending.clear();
+    for (const server of servers) await this.upsertServer(server);
+  }
+
+  /**
+   * Adds a server or applies a changed one: new node mappings go to its live session (only
+   * the monitored items concerned change); new endpoint, security or credentials reconnect
+   * it. A disabled server is removed. Before start() the server is only remembered.
+   */
+  async upsertServer(server: OpcuaServerMapping): Promise<ServerChange | 'removed' | 'pending'> {
+    if (server.enabled === false) {
+      await this.removeServer(server.id);
+      return 'removed';
     }
+    if (!this.#started) {
+      this.#pending.set(server.id, server);
+      return 'pending';
+    }
+    const existing = this.#connections.get(server.id);
+    if (existing && sameSession(existing.server, server)) {
+      await existing.updateNodes(server);
+      return 'nodes-updated';
+    }
+    const { opcua, certificates } = await this.#load();
+    if (this.#stopped) return 'pending';
+    if (existing) await this.#disconnect(server.id, existing);
+    const connection = new ServerConnection({
+      server,
+      opcua,
+      certificates,
+      logger: this.#logger,
+      sessionRetryMs: this.#options.sessionRetryMs ?? 30_000,
+      reconnectDelayMs: this.#options.reconnectDelayMs ?? { initial: 1000, max: 30_000 },
+    });
+    this.#connected.set({ server: server.id }, 0);
+    connection.on('value', (node, dataValue) => this.#onValue(server.id, node, dataValue));
+    connection.on('state', (state, reason) => {
+      this.#connected.set({ server: server.id }, state === 'connected' ? 1 : 0);
+      this.emit('state', server.id, state, reason);
+    });
+    this.#connections.set(server.id, connection);
+    connection.start();
+    return existing ? 'reconnected' : 'added';
+  }
+
+  /** Disconnects a server and forgets it; false when it was not there. */
+  async removeServer(serverId: string): Promise<boolean> {
+    const pending = this.#pending.delete(serverId);
+    const connection = this.#connections.get(serverId);
+    if (!connection) return pending;
+    await this.#disconnect(serverId, connection);
+    this.#connected.remove({ server: serverId });
+    return true;
+  }
+
+  /** Ids of the servers connected or being connected. */
+  serverIds(): string[] {
+    return [...this.#connections.keys()];
+  }
+
+  /** Nodes a server refused when they were monitored (unknown node or namespace). */
+  refusedNodes(serverId: string): string[] {
+    return this.#connections.get(serverId)?.refusedNodes ?? [];
   }
 
   /** Health of each server: up while connected, else down with the reason. */
@@ -192,8 +242,32 @@ export class OpcuaBridge extends EventEmitter<OpcuaBridgeEvents> {
     const connections = [...this.#connections.values()];
     this.#connections.clear();
     await Promise.all(connections.map((c) => c.stop()));
+    await this.#loading?.catch(() => undefined);
     await this.#certificates?.dispose().catch(() => undefined);
     this.#certificates = undefined;
+  }
+
+  /** node-opcua and the client's certificates, made once, on the first server. */
+  #load(): Promise<{ opcua: NodeOpcua; certificates: OPCUACertificateManager }> {
+    this.#loading ??= (async () => {
+      const opcua = await loadNodeOpcua(this.#logger);
+      const certificates = new opcua.OPCUACertificateManager({
+        rootFolder: join(this.#options.pkiDir, 'client'),
+        automaticallyAcceptUnknownCertificate: true,
+        disableFileWatchers: true,
+      });
+      await certificates.initialize();
+      this.#opcua = opcua;
+      this.#certificates = certificates;
+      return { opcua, certificates };
+    })();
+    return this.#loading;
+  }
+
+  async #disconnect(serverId: string, connection: ServerConnection): Promise<void> {
+    connection.removeAllListeners();
+    this.#connections.delete(serverId);
+    await connection.stop();
   }
 
   #onValue(serverId: string, node: OpcuaNodeMapping, dataValue: DataValue): void {

@@ -9,6 +9,11 @@ import type {
 } from '@ioc/core';
 import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { Registry } from 'prom-client';
+import type { AlertDesk } from './routes/alerts.js';
+import type { KpiDesk } from './routes/kpi.js';
+import type { NotificationAdmin } from './routes/notifications.js';
+import type { OpcuaAdmin } from './routes/opcua.js';
+import type { RuleAdmin } from './routes/rules.js';
 
 /** Everything the HTTP routes need, handed in by the process that hosts the web service. */
 export interface WebContext {
@@ -26,8 +31,16 @@ export interface WebContext {
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   /** Telemetry history and latest values; undefined when ingest does not run in this process. */
   telemetry?: TelemetryReader;
-  /** Children of a node of a configured OPC-UA server; undefined without ingest. */
-  browseOpcua?: (serverId: string, nodeId?: string) => Promise<unknown[]>;
+  /** Alerts (list, history, acknowledge, assign, comment, resolve); undefined without ingest. */
+  alerts?: AlertDesk;
+  /** OPC-UA servers, node mappings and browsing; undefined when ingest does not run here. */
+  opcua?: OpcuaAdmin;
+  /** Public-service KPIs (submit, definitions, roll-ups); undefined without ingest. */
+  kpi?: KpiDesk;
+  /** Alert notification subscriptions and deliveries; undefined without ingest. */
+  notifications?: NotificationAdmin;
+  /** Alert rules (read by all, changed by admins); undefined without ingest. */
+  rules?: RuleAdmin;
   sessionTtlHours: number;
 }
 

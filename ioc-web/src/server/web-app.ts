@@ -14,10 +14,15 @@ import Fastify, {
 import { installAuthentication } from './authentication.js';
 import type { WebContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
+import { kpiRoutes } from './routes/kpi.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { opcuaRoutes } from './routes/opcua.js';
+import { ruleRoutes } from './routes/rules.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unitRoutes } from './routes/units.js';
@@ -94,7 +99,12 @@ export async function buildWebApp(
   await app.register(tokenRoutes, ctx);
   await app.register(deviceRoutes, ctx);
   await app.register(telemetryRoutes, ctx);
+  await app.register(opcuaRoutes, ctx);
+  await app.register(kpiRoutes, ctx);
   await app.register(auditRoutes, ctx);
+  await app.register(alertRoutes, ctx);
+  await app.register(notificationRoutes, ctx);
+  await app.register(ruleRoutes, ctx);
 
   if (options.appDir && existsSync(join(options.appDir, 'index.html'))) {
     await serveSinglePageApp(app, options.appDir);

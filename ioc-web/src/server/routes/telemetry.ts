@@ -2,7 +2,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { requireRole } from '../authentication.js';
 import type { TelemetryReader, WebContext } from '../context.js';
 
 /** Telemetry history (InfluxDB, aggregated) and the latest values of a device (memory). */
@@ -71,25 +70,6 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: WebContext): Pr
         );
       }
       return latest;
-    },
-  );
-
-  api.get(
-    '/api/v1/opcua/:server/browse',
-    {
-      preHandler: requireRole('admin'),
-      schema: {
-        tags: ['telemetry'],
-        summary: 'Children of a node of a configured OPC-UA server (default: the Objects folder)',
-        params: Type.Object({ server: Type.String({ minLength: 1, maxLength: 64 }) }),
-        querystring: Type.Object({ nodeId: Type.Optional(Type.String({ maxLength: 512 })) }),
-      },
-    },
-    async (request) => {
-      if (!ctx.browseOpcua) {
-        throw new ApiError(503, 'INGEST_UNAVAILABLE', 'ingest does not run in this process');
-      }
-      return { nodes: await ctx.browseOpcua(request.params.server, request.query.nodeId) };
     },
   );
 }
