@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { InfluxStore, InfluxSupervisor, type Logger } from '@ioc/core';
-import { freePort } from '../free-port.js';
+import { InfluxStore, type Logger } from '@ioc/core';
+import { startBenchInfluxd, writeRawBatches } from './bench-influxd.js';
 import { type BenchmarkResult, measurement, median, ratioOf } from './report.js';
 import type { Teardown } from './teardown.js';
 import { type Reading, telemetryReadings, toPoint } from './telemetry-load.js';
@@ -47,22 +44,7 @@ type Writer = (
  */
 export async function benchInfluxWrite(options: InfluxWriteBenchOptions): Promise<BenchmarkResult> {
   const { points, devices, batchSize, rounds, logger, teardown, progress } = options;
-  const dataDir = await mkdtemp(join(tmpdir(), 'ioc-bench-influx-'));
-  teardown.defer('remove influxd data', () => rm(dataDir, { recursive: true, force: true }));
-  const port = await freePort();
-  let rpcPort = await freePort();
-  while (rpcPort === port) rpcPort = await freePort();
-  const supervisor = new InfluxSupervisor({
-    dataDir,
-    host: '127.0.0.1',
-    port,
-    rpcPort,
-    binary: 'influxd',
-    logger,
-  });
-  teardown.defer('stop influxd', () => supervisor.stop());
-  progress(`influx: starting influxd on ${supervisor.url}`);
-  await supervisor.start();
+  const supervisor = await startBenchInfluxd('influx', { logger, teardown, progress });
 
   const readings = telemetryReadings(points, devices);
   const serialiseSeconds: number[] = [];
@@ -160,16 +142,10 @@ const writeRaw: Writer = async (store, readings, batchSize) => {
     const batch = readings.slice(start, start + batchSize);
     bodies.push(batch.map((reading) => toPoint(reading).toLineProtocol()).join('\n'));
   }
-  const target = `${store.url}/write?db=${encodeURIComponent(store.database)}&precision=ms`;
   // The serialising above is not part of the baseline: it is the ceiling of the server.
-  const started = performance.now();
-  const prepareSeconds = (started - preparing) / 1000;
-  for (const body of bodies) {
-    const res = await fetch(target, { method: 'POST', body });
-    const text = await res.text();
-    if (res.status !== 204) throw new Error(`raw /write failed: HTTP ${res.status} ${text}`);
-  }
-  return { seconds: (performance.now() - started) / 1000, prepareSeconds };
+  const prepareSeconds = (performance.now() - preparing) / 1000;
+  const seconds = await writeRawBatches(store.url, store.database, bodies);
+  return { seconds, prepareSeconds };
 };
 
 /** Points stored in `telemetry`: count(*) gives one column per field; all are on every point. */

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from '../free-port.js';
+import { MOSQUITTO_BINARY } from './machine.js';
+import type { Teardown } from './teardown.js';
 
 export interface MosquittoOptions {
   binary: string;
@@ -91,4 +95,35 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Running
     throw new Error(`mosquitto (${binary}) did not start on 127.0.0.1:${port}: ${why}`);
   }
   return { url: `mqtt://127.0.0.1:${port}`, version, pid: child.pid ?? 0, stop };
+}
+
+/** Starts mosquitto, or explains in the notes why the baseline is skipped. */
+export async function startMosquittoBaseline(
+  { teardown, progress }: { teardown: Teardown; progress: (line: string) => void },
+  total: number,
+  notes: string[],
+): Promise<{ url: string; version: string; pid: number } | undefined> {
+  try {
+    await access(MOSQUITTO_BINARY, constants.X_OK);
+  } catch {
+    notes.push(
+      `Baseline skipped: mosquitto is not installed (${MOSQUITTO_BINARY}); \`node scripts/setup.mjs --for-tests\` or \`apt-get install mosquitto\` installs it.`,
+    );
+    progress('mosquitto not installed; its baseline is skipped');
+    return undefined;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'ioc-bench-mosquitto-'));
+  teardown.defer('remove mosquitto config', () => rm(dir, { recursive: true, force: true }));
+  const running = await startMosquitto({
+    binary: MOSQUITTO_BINARY,
+    dir,
+    port: await freePort(),
+    // Far above the whole load: nothing may be dropped to a subscriber that falls behind.
+    maxQueuedMessages: Math.max(100_000, total * 10),
+  });
+  teardown.defer('stop mosquitto', () => running.stop());
+  notes.push(
+    'mosquitto config: listener on 127.0.0.1, allow_anonymous true, persistence false, max_inflight_messages 0 (no limit), max_queued_messages above the load. MqttBroker authenticates once per connection (anonymous mosquitto saves it nothing per message) and checks its topic ACL and payload limit on every publish; its per-device rate limit is off for this load.',
+  );
+  return { url: running.url, version: running.version, pid: running.pid };
 }

@@ -1,17 +1,7 @@
-import { access, constants, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MqttBroker, type MqttIdentity } from '@ioc/broker';
 import { type Logger, randomSecret, safeEqual } from '@ioc/core';
-import { freePort } from '../free-port.js';
-import { MOSQUITTO_BINARY } from './machine.js';
-import { startMosquitto } from './mosquitto.js';
-import {
-  type MqttLoad,
-  type MqttLoadResult,
-  runMqttLoad,
-  SUBSCRIBER_USERNAME,
-} from './mqtt-load.js';
+import { startMosquittoBaseline } from './mosquitto.js';
+import { type MqttLoad, type MqttLoadResult, runMqttLoad } from './mqtt-load.js';
 import { type BenchmarkResult, measurement, median, ratioOf } from './report.js';
 import type { Teardown } from './teardown.js';
 import { mainThreadCpuSeconds } from './thread-cpu.js';
@@ -35,6 +25,13 @@ export const MQTT_BROKER_DEFAULTS = {
   window: 100,
   rounds: 3,
 } as const;
+
+/** The subscriber logs in as an internal service; the publishers as devices `bench-dev-NNNN`. */
+const SUBSCRIBER_USERNAME = 'svc:bench';
+
+function benchDeviceId(index: number): string {
+  return `bench-dev-${String(index).padStart(4, '0')}`;
+}
 
 interface Side {
   label: string;
@@ -91,7 +88,7 @@ export async function benchMqttBroker(options: MqttBrokerBenchOptions): Promise<
     `${publishers} publishers x ${messagesPerPublisher.toLocaleString('en-US')} QoS1 messages of ${payloadBytes} B JSON to ioc/v1/devices/<id>/telemetry (${window} unacknowledged per publisher), one QoS1 subscriber on ioc/v1/devices/+/telemetry; mqtt.js 5 clients, the publishers in one worker thread and the subscriber in another, loopback only.`,
     `Figure: messages delivered to the subscriber / time from the first publish to the last delivery; median of ${rounds} rounds alternating which broker goes first.`,
   ];
-  const mosquitto = await startBaseline(options, total, notes);
+  const mosquitto = await startMosquittoBaseline(options, total, notes);
   if (mosquitto) {
     sides.push({
       label: `mosquitto ${mosquitto.version} (anonymous, QoS1 limits raised)`,
@@ -105,10 +102,13 @@ export async function benchMqttBroker(options: MqttBrokerBenchOptions): Promise<
 
   const load = (url: string, messages: number): MqttLoad => ({
     url,
-    password,
-    publishers,
+    devices: Array.from({ length: publishers }, (_, i) => ({
+      username: benchDeviceId(i),
+      password,
+    })),
+    subscriber: { username: SUBSCRIBER_USERNAME, password },
     messagesPerPublisher: messages,
-    payloadBytes,
+    payload: { kind: 'padded', bytes: payloadBytes },
     window,
     idleTimeoutMs: 2_000,
   });
@@ -148,37 +148,6 @@ export async function benchMqttBroker(options: MqttBrokerBenchOptions): Promise<
     ratio: ratioOf(subject, baseline),
     notes,
   };
-}
-
-/** Starts mosquitto, or explains in the notes why the baseline is skipped. */
-async function startBaseline(
-  { teardown, progress }: MqttBrokerBenchOptions,
-  total: number,
-  notes: string[],
-): Promise<{ url: string; version: string; pid: number } | undefined> {
-  try {
-    await access(MOSQUITTO_BINARY, constants.X_OK);
-  } catch {
-    notes.push(
-      `Baseline skipped: mosquitto is not installed (${MOSQUITTO_BINARY}); \`node scripts/setup.mjs --for-tests\` or \`apt-get install mosquitto\` installs it.`,
-    );
-    progress('mqtt: mosquitto not installed; measuring MqttBroker only');
-    return undefined;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'ioc-bench-mosquitto-'));
-  teardown.defer('remove mosquitto config', () => rm(dir, { recursive: true, force: true }));
-  const running = await startMosquitto({
-    binary: MOSQUITTO_BINARY,
-    dir,
-    port: await freePort(),
-    // Far above the whole load: nothing may be dropped to a subscriber that falls behind.
-    maxQueuedMessages: Math.max(100_000, total * 10),
-  });
-  teardown.defer('stop mosquitto', () => running.stop());
-  notes.push(
-    'mosquitto config: listener on 127.0.0.1, allow_anonymous true, persistence false, max_inflight_messages 0 (no limit), max_queued_messages above the load. MqttBroker authenticates once per connection (anonymous mosquitto saves it nothing per message) and checks its topic ACL and payload limit on every publish; its per-device rate limit is off for this load.',
-  );
-  return { url: running.url, version: running.version, pid: running.pid };
 }
 
 function describeRounds(side: Side): string {

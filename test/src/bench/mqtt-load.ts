@@ -1,15 +1,32 @@
 import { Worker } from 'node:worker_threads';
 
-/** The load, identical for every broker: publishers fire QoS1 telemetry, one subscriber counts. */
+/** One MQTT login: a device (publisher) or the counting subscriber. */
+export interface MqttLogin {
+  username: string;
+  password: string;
+}
+
+/**
+ * What the publishers send: JSON padded to a size (broker benchmarks), or the five metrics of
+ * an `air-quality` station (ingest benchmark: every value passes validation). Both carry a
+ * device timestamp `ts` in ms that is unique per device and never behind the publish time,
+ * so the ingest benchmark can read publish→stored latency from the stored points.
+ */
+export type LoadPayload = { kind: 'padded'; bytes: number } | { kind: 'air-quality' };
+
+/** The load, identical for every broker it runs against. */
 export interface MqttLoad {
   url: string;
-  /** Accepted by the broker for any `bench-dev-*` device and for `svc:bench`. */
-  password: string;
-  publishers: number;
+  /** One publisher per device, each on `ioc/v1/devices/<username>/telemetry`. */
+  devices: MqttLogin[];
+  /** Subscribes to every device's telemetry and counts; none: the PUBACKs end the run. */
+  subscriber?: MqttLogin;
   messagesPerPublisher: number;
-  payloadBytes: number;
+  payload: LoadPayload;
   /** Unacknowledged QoS1 publishes each publisher keeps in flight. */
   window: number;
+  /** Publishes per second over all publishers; unset: as fast as PUBACKs allow. */
+  ratePerSecond?: number;
   /** How long the subscriber waits for stragglers once every publish is acknowledged. */
   idleTimeoutMs: number;
 }
@@ -17,8 +34,12 @@ export interface MqttLoad {
 export interface MqttLoadResult {
   sent: number;
   acked: number;
+  /** Messages the subscriber received; equals `acked` when the load has no subscriber. */
   delivered: number;
-  /** From the first publish to the last delivery to the subscriber. */
+  /** Wall-clock ms (performance.timeOrigin + now(), comparable between threads). */
+  firstPublishAt: number;
+  lastAckAt: number;
+  /** From the first publish to the last delivery (or, without subscriber, the last PUBACK). */
   elapsedMs: number;
   /** Share of the time each client thread's event loop was busy (near 1: it limits the rate). */
   publishersBusy: number;
@@ -28,38 +49,38 @@ export interface MqttLoadResult {
 /** What the worker threads report (mqtt-load-worker.ts). */
 export type LoadMessage =
   | { type: 'ready' }
-  | { type: 'published'; firstPublishAt: number; acked: number; busy: number }
+  | { type: 'published'; firstPublishAt: number; lastAckAt: number; acked: number; busy: number }
   | { type: 'received'; delivered: number; lastDeliveryAt: number; busy: number }
   | { type: 'failed'; message: string };
 
 export type LoadRole = 'publishers' | 'subscriber';
-
-/** The subscriber logs in as an internal service; the publishers as devices `bench-dev-NNNN`. */
-export const SUBSCRIBER_USERNAME = 'svc:bench';
 
 /**
  * Runs the load with the subscriber and the publishers in two worker threads, so neither the
  * clients nor the broker (aedes runs on the main thread) wait on each other's event loop.
  */
 export async function runMqttLoad(load: MqttLoad): Promise<MqttLoadResult> {
-  const subscriber = new LoadWorker('subscriber', load);
+  const subscriber = load.subscriber ? new LoadWorker('subscriber', load) : undefined;
   let publishers: LoadWorker | undefined;
   try {
-    await subscriber.next('ready');
+    await subscriber?.next('ready');
     publishers = new LoadWorker('publishers', load);
     const published = await publishers.next('published');
-    subscriber.post('published');
-    const received = await subscriber.next('received');
+    subscriber?.post('published');
+    const received = await subscriber?.next('received');
+    const end = received ? received.lastDeliveryAt : published.lastAckAt;
     return {
-      sent: load.publishers * load.messagesPerPublisher,
+      sent: load.devices.length * load.messagesPerPublisher,
       acked: published.acked,
-      delivered: received.delivered,
-      elapsedMs: Math.max(0, received.lastDeliveryAt - published.firstPublishAt),
+      delivered: received ? received.delivered : published.acked,
+      firstPublishAt: published.firstPublishAt,
+      lastAckAt: published.lastAckAt,
+      elapsedMs: Math.max(0, end - published.firstPublishAt),
       publishersBusy: published.busy,
-      subscriberBusy: received.busy,
+      subscriberBusy: received?.busy ?? 0,
     };
   } finally {
-    await Promise.all([subscriber.stop(), publishers?.stop()]);
+    await Promise.all([subscriber?.stop(), publishers?.stop()]);
   }
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '@ioc/core';
 import { benchInfluxWrite, INFLUX_WRITE_DEFAULTS } from './influx-write.bench.js';
+import { benchIngest, INGEST_DEFAULTS } from './ingest.bench.js';
 import { machineFacts } from './machine.js';
 import { benchMqttBroker, MQTT_BROKER_DEFAULTS } from './mqtt-broker.bench.js';
 import { type BenchmarkResult, type BenchReport, renderMarkdown, writeReport } from './report.js';
@@ -17,16 +18,27 @@ interface PartContext {
   progress: (line: string) => void;
 }
 
-const PARTS: Record<string, (context: PartContext) => Promise<BenchmarkResult>> = {
+const PARTS: Record<
+  string,
+  (context: PartContext) => Promise<BenchmarkResult | BenchmarkResult[]>
+> = {
   influx: ({ rounds, ...context }) =>
     benchInfluxWrite({ ...INFLUX_WRITE_DEFAULTS, ...context, rounds: rounds ?? 3 }),
   mqtt: ({ rounds, ...context }) =>
     benchMqttBroker({ ...MQTT_BROKER_DEFAULTS, ...context, rounds: rounds ?? 3 }),
+  ingest: ({ rounds, ...context }) =>
+    benchIngest({
+      ...INGEST_DEFAULTS,
+      deviceCounts: [...INGEST_DEFAULTS.deviceCounts],
+      ...context,
+      rounds: rounds ?? 3,
+    }),
 };
 
 const USAGE = `usage: npm run bench [-- [${Object.keys(PARTS).join('|')} ...] [--rounds N]]
   influx   InfluxStore.writePoints vs raw POST /write on a managed influxd
   mqtt     MqttBroker (aedes) vs mosquitto, QoS1 fan-in to one subscriber
+  ingest   device → broker → ingest → InfluxDB vs broker only, mosquitto and raw InfluxDB
   --rounds measured rounds per side (default 3; the median is reported)
 Results: stdout (JSON, then Markdown) and bench-results/.
 Environment: BENCH_LOG_LEVEL=debug shows service logs; MOSQUITTO_BIN=<path> picks another
@@ -84,7 +96,7 @@ async function main(): Promise<void> {
     const run = PARTS[part] as (typeof PARTS)[string];
     progress(`${part}: starting`);
     try {
-      results.push(await run({ rounds, logger, teardown, progress }));
+      results.push(...[await run({ rounds, logger, teardown, progress })].flat());
     } finally {
       await teardown.run();
     }

@@ -21,3 +21,29 @@ export async function mainThreadCpuSeconds(pid: number): Promise<number | undefi
   const stime = Number(fields[15 - 3]);
   return Number.isFinite(utime + stime) ? (utime + stime) / TICKS_PER_SECOND : undefined;
 }
+
+/** CPU seconds (user + system) used so far by process `pid`, all its threads. */
+export async function processCpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[14 - 3]) + Number(fields[15 - 3]);
+  return Number.isFinite(ticks) ? ticks / TICKS_PER_SECOND : undefined;
+}
+
+/** Resident memory of process `pid` in bytes (VmRSS), or undefined where /proc is missing. */
+export async function residentBytes(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
