@@ -97,12 +97,13 @@ export class TelemetryPipeline extends EventEmitter<TelemetryPipelineEvents> {
 
   /** A raw MQTT telemetry payload of `deviceId`. Resolves once accepted values are durable. */
   async handleMqtt(deviceId: string, payload: Buffer, receivedAt: Date): Promise<PipelineOutcome> {
-    const topic = deviceTopic(deviceId, 'telemetry');
     const parsed = parseTelemetryPayload(deviceId, payload, receivedAt, {
       maxBytes: this.#maxPayloadBytes,
     });
     const outcome = await this.#store(deviceId, parsed.readings);
     const rejections = [...parsed.rejections, ...outcome.rejections];
+    if (rejections.length === 0) return outcome;
+    const topic = deviceTopic(deviceId, 'telemetry');
     this.#reject(deviceId, rejections, { topic, receivedAt, payload, source: 'mqtt' });
     return { ...outcome, rejections };
   }

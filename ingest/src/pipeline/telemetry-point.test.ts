@@ -28,4 +28,12 @@ describe('toLineProtocol', () => {
       RangeError,
     );
   });
+
+  it('follows a device moved to another unit (its series key is cached per device)', () => {
+    expect(toLineProtocol(toTelemetryPoint(device, 1, { a: 1 }))).toContain(',unit=20194 ');
+    const moved = { ...device, unit: '20197' } as Device;
+    expect(toLineProtocol(toTelemetryPoint(moved, 2, { a: 1 }))).toBe(
+      'telemetry,device=wl-1,sector=environment,type=water-level,unit=20197 a=1 2',
+    );
+  });
 });

@@ -36,19 +36,52 @@ export function toTelemetryPoint(
  * sends; booleans as true/false. Returns undefined for a point without fields.
  */
 export function toLineProtocol(point: TelemetryPoint): string | undefined {
-  const fields: string[] = [];
-  for (const [key, value] of Object.entries(point.fields)) {
-    fields.push(
-      `${escapeKey(key)}=${typeof value === 'boolean' ? String(value) : formatFloat(value)}`,
-    );
+  let fields = '';
+  for (const key in point.fields) {
+    const value = point.fields[key] as number | boolean;
+    fields += `${fields === '' ? '' : ','}${fieldKey(key)}=${typeof value === 'boolean' ? String(value) : formatFloat(value)}`;
   }
-  if (fields.length === 0) return undefined;
-  let line = TELEMETRY_MEASUREMENT;
+  if (fields === '') return undefined;
+  return `${seriesKey(point)} ${fields} ${Math.trunc(point.ts)}`;
+}
+
+/** Most series keys and field keys remembered (both are bounded by the registry in practice). */
+const MAX_CACHED_KEYS = 100_000;
+const seriesKeys = new Map<string, { type: string; unit: string; sector: string; key: string }>();
+const fieldKeys = new Map<string, string>();
+
+/**
+ * `telemetry,device=…,sector=…,type=…,unit=…`: the same for every message of a device, so it
+ * is escaped once per device (and again when its tags change), not once per message.
+ */
+function seriesKey(point: TelemetryPoint): string {
+  const cached = seriesKeys.get(point.device);
+  if (
+    cached &&
+    cached.type === point.type &&
+    cached.unit === point.unit &&
+    cached.sector === point.sector
+  ) {
+    return cached.key;
+  }
+  let key = TELEMETRY_MEASUREMENT;
   // Tags sorted by key, as InfluxDB prefers; an empty tag value is not allowed, so skip it.
-  for (const key of ['device', 'sector', 'type', 'unit'] as const) {
-    if (point[key] !== '') line += `,${key}=${escapeKey(point[key])}`;
+  for (const tag of ['device', 'sector', 'type', 'unit'] as const) {
+    if (point[tag] !== '') key += `,${tag}=${escapeKey(point[tag])}`;
   }
-  return `${line} ${fields.join(',')} ${Math.trunc(point.ts)}`;
+  if (seriesKeys.size >= MAX_CACHED_KEYS) seriesKeys.clear();
+  seriesKeys.set(point.device, { type: point.type, unit: point.unit, sector: point.sector, key });
+  return key;
+}
+
+function fieldKey(metric: string): string {
+  let key = fieldKeys.get(metric);
+  if (key === undefined) {
+    key = escapeKey(metric);
+    if (fieldKeys.size >= MAX_CACHED_KEYS) fieldKeys.clear();
+    fieldKeys.set(metric, key);
+  }
+  return key;
 }
 
 /**
