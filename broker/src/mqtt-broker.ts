@@ -116,6 +116,7 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
 /** Where refused publishes go: nobody may subscribe to `$` topics (see acl.ts). */
+const TELEMETRY_SUFFIX = '/telemetry';
 const DISCARDED_TOPIC = '$SYS/ioc/discarded';
 const EMPTY = Buffer.alloc(0);
 
@@ -205,7 +206,7 @@ export class MqttBroker extends EventEmitter<MqttBrokerEvents> {
       authorizePublish: (client, packet, done) => {
         const refused = this.#authorizePublish(client, packet);
         if (refused || !client) return done(refused);
-        this.#storeTelemetry(packet).then(
+        this.#storeTelemetry(client, packet).then(
           () => done(null),
           (err: Error) => {
             this.#options.logger.error(
@@ -546,12 +547,19 @@ export class MqttBroker extends EventEmitter<MqttBrokerEvents> {
   }
 
   /** Hands accepted telemetry to the sink before aedes acknowledges and forwards it. */
-  async #storeTelemetry(packet: PublishPacket): Promise<void> {
+  async #storeTelemetry(client: Client, packet: PublishPacket): Promise<void> {
     const sink = this.#options.telemetrySink;
     if (!sink) return;
-    const target = parseDeviceTopic(packet.topic);
-    if (target?.channel !== 'telemetry') return;
-    await sink(target.deviceId, packet.payload as Buffer, new Date());
+    const identity = this.identityOf(client);
+    let deviceId: string | undefined;
+    if (identity?.kind === 'device') {
+      // The ACL has passed: a device publishes only to its own telemetry or status topic.
+      if (packet.topic.endsWith(TELEMETRY_SUFFIX)) deviceId = identity.deviceId;
+    } else {
+      const target = parseDeviceTopic(packet.topic);
+      if (target?.channel === 'telemetry') deviceId = target.deviceId;
+    }
+    if (deviceId !== undefined) await sink(deviceId, packet.payload as Buffer, new Date());
   }
 
   #authorizeSubscribe(client: Client, subscription: Subscription): Subscription | null {
