@@ -113,7 +113,7 @@ export async function startIocProcess(
     let presence: broker.DevicePresence | undefined;
     let runningIngest: ingest.RunningIngest | undefined;
     if (has('ingest')) {
-      runningIngest = await ingest.start(config, {
+      runningIngest = await ingest.start(withDemoRules(config), {
         ...deps,
         influx: influx.store,
         sql,
@@ -297,6 +297,12 @@ async function loadMapping(file: string): Promise<ingest.OpcuaMapping> {
       'CONFIG_INVALID',
     );
   }
+}
+
+/** The demo province comes with its alert rules unless a rules file is configured. */
+function withDemoRules(config: AppConfig): AppConfig {
+  if (!config.demo || config.ingest.rulesFile) return config;
+  return { ...config, ingest: { ...config.ingest, rulesFile: ingest.DEMO_RULES_FILE } };
 }
 
 function hostForUrl(host: string): string {

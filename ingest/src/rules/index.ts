@@ -42,6 +42,6 @@ export {
   type RuleStoreOptions,
   type RulesFileSync,
 } from './rule-store.js';
-export { applyRulesFile, readRulesFile } from './rules-file.js';
+export { applyRulesFile, DEMO_RULES_FILE, readRulesFile } from './rules-file.js';
 export { syntheticRules } from './synthetic-rules.js';
 export { PLACEHOLDERS as RULE_MESSAGE_PLACEHOLDERS } from './template.js';

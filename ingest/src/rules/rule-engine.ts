@@ -183,9 +183,13 @@ export class RuleEngine extends EventEmitter<RuleEngineEvents> {
   attach(pipeline: EventEmitter<TelemetryPipelineEvents>, bus: LiveBus): () => void {
     const onAccepted = (points: TelemetryPoint[]) => this.evaluate(points);
     pipeline.on('accepted', onAccepted);
+    const offPresence = bus.subscribe('device.presence', (event) => this.presence(event));
     const unsubscribe = [
-      bus.subscribe('device.presence', (event) => this.presence(event)),
+      offPresence,
       bus.subscribe('kpi.observed', (event) => this.observeKpis(event.observations)),
+      // The disconnects that follow (simulated devices stopping, the broker closing) are the
+      // process's own doing: as pending offline alerts they would all fire after a restart.
+      bus.subscribe('process.stopping', offPresence),
     ];
     const detach = () => {
       pipeline.off('accepted', onAccepted);

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { StartupError } from '@ioc/core';
 import type { NewRule } from './rule.js';
 import type { RuleStore, RulesFileSync } from './rule-store.js';
+
+/** The demo province's rules (ingest/data/demo-rules.json): `ioc start --demo` without a rules file. */
+export const DEMO_RULES_FILE = fileURLToPath(
+  new URL('../../data/demo-rules.json', import.meta.url),
+);
 
 /**
  * Reads a rules file (config `ingest.rulesFile`): JSON `{"rules": [<rule>, ...]}` (or the bare
