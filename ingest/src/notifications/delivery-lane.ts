@@ -1,4 +1,4 @@
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock, ClockTimer } from '../clock.js';
 import type { NotificationEvent } from './types.js';
 
 /** A delivery in memory while it is pending. */

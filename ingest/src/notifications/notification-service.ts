@@ -11,7 +11,7 @@ import {
   type SqlStore,
 } from '@ioc/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type Clock, type ClockTimer, systemClock } from './clock.js';
+import { type Clock, type ClockTimer, systemClock } from '../clock.js';
 import { DeliveryLane, type QueuedDelivery } from './delivery-lane.js';
 import { DeliveryLog, type DeliveryUpdate } from './delivery-log.js';
 import { composeAlertEmail } from './email-message.js';

@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AlertSnapshot, LiveEvents } from '@ioc/core';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock, ClockTimer } from '../clock.js';
 
 /** A clock that moves only when told to; `advance` fires due timers in time order. */
 export class ManualClock implements Clock {

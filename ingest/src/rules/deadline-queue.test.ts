@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '../clock.js';
 import { DeadlineQueue, type Scheduled } from './deadline-queue.js';
 
 interface Item extends Scheduled {

@@ -1,4 +1,4 @@
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock, ClockTimer } from '../clock.js';
 
 /** Something with one deadline at a time; the queue keeps the bookkeeping fields. */
 export interface Scheduled {

@@ -1,6 +1,6 @@
 // Alert rules: the model and its checks, SQL storage, the rules file, and the engine that
 // evaluates them on the live stream and reports to an AlertSink.
-export type { Clock as RuleEngineClock, ClockTimer as RuleEngineTimer } from './clock.js';
+export type { Clock as RuleEngineClock, ClockTimer as RuleEngineTimer } from '../clock.js';
 export {
   CONDITION_KINDS,
   type ConditionKind,

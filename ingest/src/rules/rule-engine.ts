@@ -13,7 +13,7 @@ import type { AlertClear, AlertRaise, AlertSink } from '../alerts/alert-sink.js'
 import type { TelemetryPipelineEvents } from '../pipeline/telemetry-pipeline.js';
 import type { TelemetryPoint } from '../pipeline/telemetry-point.js';
 import { AlertDelivery } from './alert-delivery.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { CompiledRule, SourceState } from './compiled-rule.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { DeviceReports } from './device-reports.js';

@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '@ioc/core';
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock, ClockTimer } from '../clock.js';
 import type { SourceState } from './compiled-rule.js';
 import type { RuleStateStore, StoredRuleState } from './rule-state-store.js';
 import type { SerialWork } from './serial-work.js';

@@ -4,8 +4,9 @@ export interface ClockTimer {
 }
 
 /**
- * Time as the rule engine sees it: "for" durations, windows, missing-data deadlines and
- * rate limits all read it, so that tests move time instead of waiting for it.
+ * Time as ingest's timed parts see it (the rule engine's "for" durations, windows,
+ * missing-data deadlines and rate limits; notification retries), so that tests move time
+ * instead of waiting for it.
  */
 export interface Clock {
   /** Epoch ms. */
