@@ -11,7 +11,15 @@ export interface DemoAccount {
 const DEMO_USERS: Array<{ username: string; role: Role; displayName: string }> = [
   { username: 'operator', role: 'ioc-operator', displayName: 'Trực ban IOC' },
   { username: 'viewer', role: 'viewer', displayName: 'Người xem' },
+  { username: 'moitruong', role: 'room-operator', displayName: 'Trực ban Sở TN&MT' },
+  { username: 'khuvuc', role: 'room-operator', displayName: 'Trực ban khu vực' },
 ];
+
+/** Demo room operators' rooms (ioc-web's demo rooms `so-tnmt` and `khu-vuc`). */
+export const DEMO_ROOM_MEMBERS = [
+  { username: 'moitruong', room: 'so-tnmt', role: 'operator' },
+  { username: 'khuvuc', room: 'khu-vuc', role: 'operator' },
+] as const;
 
 /**
  * Demo-mode accounts so a newcomer can sign in as an operator at once. Their generated

@@ -24,7 +24,7 @@ import * as web from '@ioc/ioc-web';
 import * as media from '@ioc/media';
 import * as simulators from '@ioc/simulators';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { type DemoAccount, ensureDemoAccounts } from './demo-accounts.js';
+import { DEMO_ROOM_MEMBERS, type DemoAccount, ensureDemoAccounts } from './demo-accounts.js';
 import { mqttLogin } from './mqtt-login.js';
 
 export const ROLES = ['broker', 'ingest', 'media', 'web', 'simulators'] as const;
@@ -98,6 +98,10 @@ export async function startIocProcess(
     if (admin.created)
       await audit.record({ actor: 'system', action: 'user.create', target: 'user:admin' });
     const demoAccounts = config.demo ? await ensureDemoAccounts(config, accounts) : [];
+    const rooms = new web.RoomStore(sql);
+    if (config.demo) {
+      await web.seedDemoRooms({ rooms, units, accounts, audit, members: DEMO_ROOM_MEMBERS });
+    }
 
     const catalogue = await loadDeviceCatalogue();
     const devices = new DeviceRegistry({ sql, catalogue, units, logger });
@@ -123,6 +127,18 @@ export async function startIocProcess(
         onDeviceReport: (deviceId, receivedAt) => presence?.reported(deviceId, receivedAt),
       });
       started.push(['ingest', runningIngest]);
+      // Walls follow accepted telemetry: one bus event per accepted message.
+      runningIngest.pipeline.on('accepted', (points) => {
+        bus.publish('telemetry.latest', {
+          points: points.map((p) => ({
+            deviceId: p.device,
+            unit: p.unit,
+            sector: p.sector,
+            ts: p.ts,
+            values: p.fields,
+          })),
+        });
+      });
     }
     // Read now so that a bad file stops the start early; applied once everything runs.
     const file = has('ingest') ? config.ingest.opcuaMappingFile : undefined;
@@ -176,6 +192,8 @@ export async function startIocProcess(
         kpi: runningIngest?.kpi,
         notifications: runningIngest?.notifications,
         rules: runningIngest?.rules,
+        rooms,
+        presence: runningBroker?.presence,
         sendCommand: runningBroker
           ? (deviceId, payload) =>
               (runningBroker as broker.RunningBroker).broker.publishCommand(

@@ -94,6 +94,21 @@ export interface LiveEvents {
     actor: string | null;
     at: string;
   };
+  /**
+   * Telemetry was accepted (validated and spooled): the latest values for walls. One event
+   * per accepted message, its points grouped by device; walls coalesce them further.
+   */
+  'telemetry.latest': {
+    points: Array<{
+      deviceId: string;
+      /** Admin unit code and sector of the device (registry tags). */
+      unit: string;
+      sector: string;
+      /** Reading time, epoch ms. */
+      ts: number;
+      values: Record<string, number | boolean>;
+    }>;
+  };
   /** KPI observations were stored (ingest.kpi); rules and walls follow them. */
   'kpi.observed': { observations: KpiObservation[] };
 }

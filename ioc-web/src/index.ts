@@ -14,9 +14,10 @@ import {
   type UserAccounts,
 } from '@ioc/core';
 import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
-import type { TelemetryReader, WebContext } from './server/context.js';
+import type { PresenceReader, TelemetryReader, WebContext } from './server/context.js';
 import { startLiveChannel } from './server/live-channel.js';
 import { startLocalAdminChannel } from './server/local-admin-channel.js';
+import type { RoomStore } from './server/rooms/room-store.js';
 import type { AlertDesk } from './server/routes/alerts.js';
 import type { KpiDesk } from './server/routes/kpi.js';
 import type { NotificationAdmin } from './server/routes/notifications.js';
@@ -24,8 +25,22 @@ import type { OpcuaAdmin } from './server/routes/opcua.js';
 import type { RuleAdmin } from './server/routes/rules.js';
 import { buildWebApp } from './server/web-app.js';
 
+export {
+  AccessScope,
+  type RoomScope,
+} from './server/access/access-scope.js';
 export { SESSION_COOKIE } from './server/authentication.js';
-export type { TelemetryReader, WebContext } from './server/context.js';
+export type { PresenceReader, TelemetryReader, WebContext } from './server/context.js';
+export type { RoomSnapshot, SnapshotDevice } from './server/live/live-rooms.js';
+export type { RoomDelta } from './server/live/room-feed.js';
+export { type DemoRoomMember, seedDemoRooms } from './server/rooms/room-seed.js';
+export {
+  type Room,
+  type RoomInput,
+  type RoomRole,
+  RoomStore,
+  type Scene,
+} from './server/rooms/room-store.js';
 export type { AlertDesk } from './server/routes/alerts.js';
 export type { KpiDesk, KpiSeriesRequest, KpiSubmitView } from './server/routes/kpi.js';
 export type { NotificationAdmin } from './server/routes/notifications.js';
@@ -47,6 +62,10 @@ export interface WebDeps extends ServiceDeps {
   kpi?: KpiDesk;
   notifications?: NotificationAdmin;
   rules?: RuleAdmin;
+  /** Operating rooms (SQL); without them room operators and viewers see nothing. */
+  rooms?: RoomStore;
+  /** The broker's presence authority, for live snapshots. */
+  presence?: PresenceReader;
   /** Directory of the built React app; defaults to ioc-web/app/dist. */
   appDir?: string;
 }
@@ -87,6 +106,8 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     kpi: deps.kpi,
     notifications: deps.notifications,
     rules: deps.rules,
+    rooms: deps.rooms,
+    presence: deps.presence,
     sessionTtlHours: config.auth.sessionTtlHours,
   };
   const app = await buildWebApp(ctx, {
@@ -97,6 +118,7 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
   });
   const live = startLiveChannel(app.server as HttpServer, ctx, deps.bus, logger);
   try {
+    await live.rooms.start();
     await app.listen({ host: config.web.host, port: config.web.port });
   } catch (err) {
     await live.close();

@@ -240,7 +240,11 @@ describe('devices: provisioning, broker authentication and ACL', () => {
     const unknown = await api('/api/v1/devices/no-such-device');
     expect(unknown.status).toBe(404);
     const viewer = await token('viewer');
-    expect((await api('/api/v1/devices', { token: viewer })).status).toBe(403);
+    // Viewers read devices (API tokens are not scoped by rooms) but never provision them.
+    expect((await api('/api/v1/devices', { token: viewer })).status).toBe(200);
+    expect((await api('/api/v1/devices/x/rotate', { method: 'POST', token: viewer })).status).toBe(
+      403,
+    );
   });
 
   it('imports a CSV file, creating the good rows and reporting the bad ones', async () => {

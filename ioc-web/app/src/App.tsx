@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { I18nProvider } from './i18n/i18n';
 import { ConsolePage } from './pages/ConsolePage';
 import { LoginPage } from './pages/LoginPage';
@@ -5,6 +6,9 @@ import { NotFoundPage } from './pages/NotFoundPage';
 import { SessionSplash } from './pages/SessionSplash';
 import { Redirect, usePath } from './router';
 import { SessionProvider, useSession } from './session';
+
+// The wall pulls in maplibre and deck.gl: load it only when a wall is opened.
+const WallPage = lazy(() => import('./wall/WallPage'));
 
 export function App() {
   return (
@@ -21,6 +25,17 @@ function Routes() {
   const { state } = useSession();
 
   if (state.status === 'checking' || state.status === 'unreachable') return <SessionSplash />;
+
+  if (path === '/wall' || path === '/wall/') return <Redirect to="/wall/tinh" />;
+  const wall = /^\/wall\/([A-Za-z0-9_-]{1,64})\/?$/.exec(path);
+  if (wall?.[1]) {
+    if (state.status !== 'signed-in') return <Redirect to="/login" />;
+    return (
+      <Suspense fallback={<SessionSplash />}>
+        <WallPage room={wall[1]} />
+      </Suspense>
+    );
+  }
 
   switch (path) {
     case '/login':

@@ -1,5 +1,6 @@
 import { ApiError, type Principal, type Role } from '@ioc/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type CallerAccess, resolveCallerAccess } from './access/caller-access.js';
 import type { WebContext } from './context.js';
 
 export const SESSION_COOKIE = 'ioc_session';
@@ -13,7 +14,14 @@ export function installAuthentication(app: FastifyInstance, ctx: WebContext): vo
     if (request.routeOptions.config?.public) return;
     if (!request.routeOptions.url) return; // 404s answer without revealing what exists
     request.principal = await authenticate(request, ctx);
+    request.access = await resolveCallerAccess(request.principal, ctx.units, ctx.rooms);
   });
+}
+
+/** The caller's scopes; every route that returns data filters through them. */
+export function accessOf(request: FastifyRequest): CallerAccess {
+  if (!request.access) throw new ApiError(401, 'UNAUTHENTICATED', 'sign in first');
+  return request.access;
 }
 
 export async function authenticate(request: FastifyRequest, ctx: WebContext): Promise<Principal> {

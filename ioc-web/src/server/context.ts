@@ -9,6 +9,8 @@ import type {
 } from '@ioc/core';
 import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { Registry } from 'prom-client';
+import type { CallerAccess } from './access/caller-access.js';
+import type { RoomStore } from './rooms/room-store.js';
 import type { AlertDesk } from './routes/alerts.js';
 import type { KpiDesk } from './routes/kpi.js';
 import type { NotificationAdmin } from './routes/notifications.js';
@@ -41,7 +43,16 @@ export interface WebContext {
   notifications?: NotificationAdmin;
   /** Alert rules (read by all, changed by admins); undefined without ingest. */
   rules?: RuleAdmin;
+  /** Operating rooms and their members; without it, room operators and viewers see nothing. */
+  rooms?: RoomStore;
+  /** Whether a device is online now; undefined when no broker runs in this process. */
+  presence?: PresenceReader;
   sessionTtlHours: number;
+}
+
+/** The broker's presence authority, as the live channel's snapshots need it. */
+export interface PresenceReader {
+  stateOf(deviceId: string): { state: 'online' | 'offline'; at: string } | undefined;
 }
 
 /** Read side of ingest, as the web service needs it. */
@@ -65,6 +76,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; set by the authentication hook on every protected route. */
     principal?: Principal;
+    /** What the caller may see and act on (their rooms' scopes); set with `principal`. */
+    access?: CallerAccess;
   }
   interface FastifyContextConfig {
     /** Routes reachable without credentials (login, health). */

@@ -4,17 +4,20 @@ import type { LiveBus, Logger, Principal } from '@ioc/core';
 import { Server as SocketServer } from 'socket.io';
 import { SESSION_COOKIE } from './authentication.js';
 import type { WebContext } from './context.js';
+import { LiveRooms } from './live/live-rooms.js';
 
 /**
  * socket.io for live data to walls and consoles. Every connection is authenticated (session
- * cookie or `auth: { token }`) before it joins anything. Per-room deltas arrive with the wall.
+ * cookie or `auth: { token }`) before it joins anything; a socket then joins one room it may
+ * open and gets its snapshot and throttled deltas (see LiveRooms, and ioc-web/README.md).
  */
 export function startLiveChannel(
   server: HttpServer,
   ctx: WebContext,
   bus: LiveBus,
   logger: Logger,
-): { io: SocketServer; close(): Promise<void> } {
+  options: { intervalMs?: number } = {},
+): { io: SocketServer; rooms: LiveRooms; close(): Promise<void> } {
   const io = new SocketServer(server, {
     serveClient: false,
     // Leave other upgrade paths (MQTT over WebSocket at /mqtt) to their own handlers.
@@ -40,8 +43,10 @@ export function startLiveChannel(
     }
   });
 
+  const rooms = new LiveRooms({ io, ctx, bus, logger, intervalMs: options.intervalMs });
   io.on('connection', (socket) => {
     const principal = socket.data.principal as Principal;
+    rooms.attach(socket);
     socket.emit('hello', { user: { name: principal.name, role: principal.role } });
   });
 
@@ -49,8 +54,10 @@ export function startLiveChannel(
 
   return {
     io,
+    rooms,
     async close() {
       unsubscribe();
+      rooms.close();
       io.disconnectSockets(true);
       // Not io.close(): it also closes the HTTP server and waits for every keep-alive
       // connection; the web service closes that server itself, dropping idle connections.

@@ -22,6 +22,7 @@ import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { kpiRoutes } from './routes/kpi.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opcuaRoutes } from './routes/opcua.js';
+import { roomRoutes } from './routes/rooms.js';
 import { ruleRoutes } from './routes/rules.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -105,6 +106,7 @@ export async function buildWebApp(
   await app.register(alertRoutes, ctx);
   await app.register(notificationRoutes, ctx);
   await app.register(ruleRoutes, ctx);
+  await app.register(roomRoutes, ctx);
 
   if (options.appDir && existsSync(join(options.appDir, 'index.html'))) {
     await serveSinglePageApp(app, options.appDir);

@@ -2,7 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type AlertSeverity, type AlertSnapshot, type AlertState, ApiError } from '@ioc/core';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireRole } from '../authentication.js';
+import { scopedList } from '../access/scoped-list.js';
+import { accessOf, requireRole } from '../authentication.js';
 import type { WebContext } from '../context.js';
 import { actorOf } from './auth.js';
 
@@ -57,7 +58,7 @@ export interface AlertDesk {
   resolve(id: string, actor: string, note?: string): Promise<AlertSnapshot>;
 }
 
-/** Who may act on alerts; every signed-in role may read them (room scopes come later). */
+/** Who may act on alerts (within the rooms they operate); everyone reads their rooms' alerts. */
 const ACTING_ROLES = ['admin', 'ioc-operator', 'room-operator'] as const;
 
 const STATE_CHOICES = ['active', 'acknowledged', 'resolved', 'cleared', 'open', 'closed'] as const;
@@ -135,6 +136,19 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     }
     return ctx.alerts;
   };
+  /**
+   * The alert must be in a room the caller operates: 404 as for an unknown id when they do
+   * not see it, 403 when they only watch it.
+   */
+  const mayActOn = async (request: FastifyRequest): Promise<void> => {
+    const { id } = request.params as Static<typeof AlertId>;
+    const detail = await desk().get(id);
+    const access = accessOf(request);
+    if (!detail || !access.view.allowsAlert(detail.alert)) throw alertNotFound(id);
+    if (!access.act.allowsAlert(detail.alert)) {
+      throw new ApiError(403, 'FORBIDDEN', `you watch alert ${id} but do not operate its room`);
+    }
+  };
   /** Runs a person's action and audits it: outcome ok, or failed with the error's code. */
   const audited = async <T>(
     request: FastifyRequest,
@@ -172,20 +186,30 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     },
     async (request) => {
       const q = request.query;
-      return desk().list({
-        states: q.state && [...new Set(q.state.flatMap((s) => STATE_GROUPS[s]))],
-        severities: q.severity,
-        sector: q.sector,
-        unit: q.unit,
-        from: q.from === undefined ? undefined : new Date(q.from),
-        to: q.to === undefined ? undefined : new Date(q.to),
-        openAt: q.openAt === undefined ? undefined : new Date(q.openAt),
-        parentId: q.parent === 'none' ? null : q.parent,
-        ruleId: q.rule,
-        deviceId: q.device,
+      const scope = accessOf(request).view;
+      const page = await scopedList({
+        scope,
+        query: {
+          states: q.state && [...new Set(q.state.flatMap((s) => STATE_GROUPS[s]))],
+          severities: q.severity,
+          sector: q.sector,
+          unit: q.unit,
+          from: q.from === undefined ? undefined : new Date(q.from),
+          to: q.to === undefined ? undefined : new Date(q.to),
+          openAt: q.openAt === undefined ? undefined : new Date(q.openAt),
+          parentId: q.parent === 'none' ? null : q.parent,
+          ruleId: q.rule,
+          deviceId: q.device,
+        } satisfies AlertListFilter,
         limit: q.limit,
         offset: q.offset,
+        read: async (filter, limit, offset) => {
+          const { alerts, total } = await desk().list({ ...filter, limit, offset });
+          return { items: alerts, total };
+        },
+        allows: (alert) => scope.allowsAlert(alert),
       });
+      return { alerts: page.items, total: page.total, limit: q.limit, offset: q.offset };
     },
   );
 
@@ -196,8 +220,8 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     },
     async (request) => {
       const detail = await desk().get(request.params.id);
-      if (!detail) {
-        throw new ApiError(404, 'ALERT_NOT_FOUND', `no alert with id "${request.params.id}"`);
+      if (!detail || !accessOf(request).view.allowsAlert(detail.alert)) {
+        throw alertNotFound(request.params.id);
       }
       return detail;
     },
@@ -218,7 +242,9 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     async (request) => {
       const note = request.body.note;
       const alert = await audited(request, 'alert.acknowledge', { note }, () =>
-        desk().acknowledge(request.params.id, personOf(request), note),
+        mayActOn(request).then(() =>
+          desk().acknowledge(request.params.id, personOf(request), note),
+        ),
       );
       return { alert };
     },
@@ -238,6 +264,7 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     async (request) => {
       const assignee = request.body.assignee?.normalize('NFC').trim() ?? null;
       const alert = await audited(request, 'alert.assign', { assignee }, async () => {
+        await mayActOn(request);
         if (assignee !== null) await requireAssignable(ctx, assignee);
         return desk().assign(request.params.id, assignee, personOf(request));
       });
@@ -258,7 +285,9 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     },
     async (request, reply) => {
       const entry = await audited(request, 'alert.comment', {}, () =>
-        desk().comment(request.params.id, request.body.text, personOf(request)),
+        mayActOn(request).then(() =>
+          desk().comment(request.params.id, request.body.text, personOf(request)),
+        ),
       );
       return reply.status(201).send({ entry });
     },
@@ -279,11 +308,15 @@ export async function alertRoutes(app: FastifyInstance, ctx: WebContext): Promis
     async (request) => {
       const note = request.body.note;
       const alert = await audited(request, 'alert.resolve', { note }, () =>
-        desk().resolve(request.params.id, personOf(request), note),
+        mayActOn(request).then(() => desk().resolve(request.params.id, personOf(request), note)),
       );
       return { alert };
     },
   );
+}
+
+function alertNotFound(id: string): ApiError {
+  return new ApiError(404, 'ALERT_NOT_FOUND', `no alert with id "${id}"`);
 }
 
 /**

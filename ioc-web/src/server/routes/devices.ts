@@ -2,8 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { type DeviceImportFormat, parseDeviceImport } from '@ioc/devices';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
-import { requireRole } from '../authentication.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scopedList } from '../access/scoped-list.js';
+import { accessOf, requireRole } from '../authentication.js';
 import type { WebContext } from '../context.js';
 import { actorOf } from './auth.js';
 
@@ -25,12 +26,14 @@ const ProvisionBody = Type.Object(
 );
 
 /**
- * The device registry over REST (admin only): catalogue, provisioning (the secret is in the
- * answer once), listing, rotation, revocation, bulk import, and downlink commands.
+ * The device registry over REST: catalogue; listing and reading within the caller's rooms;
+ * commands by operators within the rooms they operate; provisioning (the secret is in the
+ * answer once), rotation, revocation and bulk import by admins.
  */
 export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const adminOnly = requireRole('admin');
+  const mayCommand = requireRole('admin', 'ioc-operator', 'room-operator');
   // CSV imports arrive as text; JSON imports as an array (application/json).
   app.addContentTypeParser(
     ['text/csv', 'text/plain'],
@@ -55,10 +58,9 @@ export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promi
   api.get(
     '/api/v1/devices',
     {
-      preHandler: adminOnly,
       schema: {
         tags: ['devices'],
-        summary: 'List devices (filter by type, unit subtree, sector)',
+        summary: 'List devices in your rooms (filter by type, unit subtree, sector)',
         querystring: Type.Object({
           type: Type.Optional(Type.String()),
           unit: Type.Optional(Type.String()),
@@ -69,7 +71,21 @@ export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promi
         }),
       },
     },
-    async (request) => ctx.devices.list(request.query),
+    async (request) => {
+      const { limit, offset, ...query } = request.query;
+      const page = await scopedList({
+        scope: accessOf(request).view,
+        query,
+        limit,
+        offset,
+        read: async (q, l, o) => {
+          const { devices, total } = await ctx.devices.list({ ...q, limit: l, offset: o });
+          return { items: devices, total };
+        },
+        allows: (device) => accessOf(request).view.allowsDevice(device),
+      });
+      return { devices: page.items, total: page.total };
+    },
   );
 
   api.post(
@@ -126,10 +142,9 @@ export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promi
   api.get(
     '/api/v1/devices/:id',
     {
-      preHandler: adminOnly,
-      schema: { tags: ['devices'], summary: 'One device', params: DeviceId },
+      schema: { tags: ['devices'], summary: 'One device (in your rooms)', params: DeviceId },
     },
-    async (request) => ({ device: await requireDevice(ctx, request.params.id) }),
+    async (request) => ({ device: await requireDevice(ctx, request.params.id, request) }),
   );
 
   api.post(
@@ -165,16 +180,23 @@ export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promi
   api.post(
     '/api/v1/devices/:id/commands',
     {
-      preHandler: adminOnly,
+      preHandler: mayCommand,
       schema: {
         tags: ['devices'],
-        summary: "Send a command to the device's commands topic",
+        summary: "Send a command to the device's commands topic (operators, in their rooms)",
         params: DeviceId,
         body: Type.Object({}, { additionalProperties: true }),
       },
     },
     async (request, reply) => {
-      const device = await requireDevice(ctx, request.params.id);
+      const device = await requireDevice(ctx, request.params.id, request);
+      if (!accessOf(request).act.allowsDevice(device)) {
+        throw new ApiError(
+          403,
+          'FORBIDDEN',
+          `you watch device "${device.id}" but do not operate a room that covers it`,
+        );
+      }
       if (device.revokedAt)
         throw new ApiError(409, 'DEVICE_REVOKED', `device "${device.id}" is revoked`);
       if (!ctx.sendCommand) {
@@ -189,8 +211,10 @@ export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promi
   );
 }
 
-async function requireDevice(ctx: WebContext, id: string) {
+/** The device, or 404 alike for an unknown id and a device outside the caller's rooms. */
+async function requireDevice(ctx: WebContext, id: string, request: FastifyRequest) {
   const device = await ctx.devices.get(id);
-  if (!device) throw new ApiError(404, 'DEVICE_NOT_FOUND', `no device with id "${id}"`);
+  if (!device || !accessOf(request).view.allowsDevice(device))
+    throw new ApiError(404, 'DEVICE_NOT_FOUND', `no device with id "${id}"`);
   return device;
 }

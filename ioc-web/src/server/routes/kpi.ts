@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireRole } from '../authentication.js';
+import { accessOf, requireRole } from '../authentication.js';
 import type { WebContext } from '../context.js';
 import { actorOf } from './auth.js';
 
@@ -101,7 +101,7 @@ export async function kpiRoutes(app: FastifyInstance, ctx: WebContext): Promise<
         }),
       },
     },
-    async (request) => desk().series(request.query),
+    async (request) => desk().series(scopedKpiQuery(ctx, desk(), request, request.query)),
   );
 
   api.get(
@@ -113,7 +113,15 @@ export async function kpiRoutes(app: FastifyInstance, ctx: WebContext): Promise<
         querystring: Type.Object(ReadQuery),
       },
     },
-    async (request) => desk().breakdown(request.query),
+    async (request) => {
+      const query = scopedKpiQuery(ctx, desk(), request, request.query);
+      const scope = accessOf(request).view;
+      const breakdown = (await desk().breakdown(query)) as { children?: Array<{ unit: string }> };
+      if (!scope.unrestricted && Array.isArray(breakdown.children)) {
+        breakdown.children = breakdown.children.filter((c) => scope.allows(c.unit, query.sector));
+      }
+      return breakdown;
+    },
   );
 
   api.post(
@@ -166,6 +174,43 @@ export async function kpiRoutes(app: FastifyInstance, ctx: WebContext): Promise<
       return { accepted, rejected, errors };
     },
   );
+}
+
+/**
+ * The query as the caller's rooms allow it: the unit defaults to what their rooms cover, the
+ * sector to the KPI's own; a roll-up whose subtree or sector lies outside every room answers
+ * as an unknown unit does.
+ */
+function scopedKpiQuery<Q extends KpiSeriesRequest>(
+  ctx: WebContext,
+  kpis: KpiDesk,
+  request: FastifyRequest,
+  query: Q,
+): Q {
+  const scope = accessOf(request).view;
+  if (scope.unrestricted) return query;
+  const definition = kpis.definitions().find((d) => (d as { code?: unknown }).code === query.kpi) as
+    | { sector?: string }
+    | undefined;
+  if (!definition) return query; // the desk answers KPI_NOT_FOUND
+  const unit = query.unit ?? scope.defaultUnit();
+  if (unit === undefined) {
+    throw new ApiError(
+      400,
+      'UNIT_REQUIRED',
+      'your rooms cover several units; name the unit to roll up (unit=<code>)',
+    );
+  }
+  const sector = query.sector ?? definition.sector ?? null;
+  if (!scope.allows(unit, sector)) {
+    throw new ApiError(
+      404,
+      'UNIT_NOT_FOUND',
+      `"${unit}" is not an administrative unit of dataset ${ctx.units.dataset.id}`,
+    );
+  }
+  // Only the figures of the allowed sector, not every sector's rolled up under the KPI.
+  return { ...query, unit, ...(sector === null ? {} : { sector }) };
 }
 
 async function requireObservationArray(request: FastifyRequest): Promise<void> {

@@ -2,9 +2,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { accessOf } from '../authentication.js';
 import type { TelemetryReader, WebContext } from '../context.js';
 
-/** Telemetry history (InfluxDB, aggregated) and the latest values of a device (memory). */
+/**
+ * Telemetry history (InfluxDB, aggregated) and the latest values of a device (memory), for
+ * devices in the caller's rooms; others answer exactly as unknown ids do.
+ */
 export async function telemetryRoutes(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const reader = (): TelemetryReader => {
@@ -36,7 +40,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: WebContext): Pr
     },
     async (request) => {
       const { device, metric, from, to, every, aggregate } = request.query;
-      if (!(await ctx.devices.get(device))) {
+      const known = await ctx.devices.get(device);
+      if (!known || !accessOf(request).view.allowsDevice(known)) {
         throw new ApiError(404, 'DEVICE_NOT_FOUND', `no device with id "${device}"`);
       }
       const samples = await reader().query({
@@ -62,7 +67,8 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: WebContext): Pr
     },
     async (request) => {
       const latest = reader().latest(request.query.device);
-      if (!latest) {
+      const device = latest && (await ctx.devices.get(request.query.device));
+      if (!latest || !device || !accessOf(request).view.allowsDevice(device)) {
         throw new ApiError(
           404,
           'NO_TELEMETRY',

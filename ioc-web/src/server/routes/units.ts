@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type AdminUnit, ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { accessOf } from '../authentication.js';
 import type { WebContext } from '../context.js';
 
 /** A unit as listed: everything but the geometry, which is large. */
@@ -10,7 +11,17 @@ function listed(unit: AdminUnit) {
   return rest;
 }
 
-/** The administrative-unit tree of the configured dataset. */
+/** What anyone signed in may know of a unit above their scope: where it sits and its name. */
+function outlineOf(unit: AdminUnit) {
+  const { code, name, nameEn, type, parentCode, level } = unit;
+  return { code, name, nameEn, type, parentCode, level };
+}
+
+/**
+ * The administrative-unit tree of the configured dataset, as far as the caller's rooms reach:
+ * units in their scope in full; above it, only the outline (code, name, type, parent) for
+ * navigation, flagged `outline: true`; other units answer as unknown codes do.
+ */
 export async function unitRoutes(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -26,8 +37,13 @@ export async function unitRoutes(app: FastifyInstance, ctx: WebContext): Promise
       },
     },
     async (request) => {
-      if (request.query.format === 'geojson') return ctx.units.toFeatureCollection();
-      return { dataset: ctx.unitDataset, units: ctx.units.all().map(listed) };
+      const scope = accessOf(request).view;
+      const visible = scope.filterUnits(ctx.units.all());
+      if (request.query.format === 'geojson') {
+        return ctx.units.toFeatureCollection(visible.map((u) => u.code));
+      }
+      const outline = scope.outlineUnits().map((unit) => ({ ...outlineOf(unit), outline: true }));
+      return { dataset: ctx.unitDataset, units: [...outline, ...visible.map(listed)] };
     },
   );
 
@@ -45,14 +61,14 @@ export async function unitRoutes(app: FastifyInstance, ctx: WebContext): Promise
     },
     async (request) => {
       const unit = ctx.units.locate(request.query.lon, request.query.lat);
-      if (!unit) {
+      if (!unit || !accessOf(request).view.allowsUnit(unit.code)) {
         throw new ApiError(
           404,
           'OUTSIDE_UNITS',
           'the point lies outside every unit of this dataset',
         );
       }
-      return { unit: listed(unit), ancestors: ctx.units.ancestors(unit.code).map(listed) };
+      return { unit: listed(unit), ancestors: ctx.units.ancestors(unit.code).map(outlineOf) };
     },
   );
 
@@ -67,13 +83,14 @@ export async function unitRoutes(app: FastifyInstance, ctx: WebContext): Promise
     },
     async (request) => {
       const unit = ctx.units.get(request.params.code);
-      if (!unit) {
+      const scope = accessOf(request).view;
+      if (!unit || !scope.allowsUnit(unit.code)) {
         throw new ApiError(404, 'UNIT_NOT_FOUND', `no unit with code "${request.params.code}"`);
       }
       return {
         unit: { ...listed(unit), geometry: unit.geometry },
-        ancestors: ctx.units.ancestors(unit.code).map(listed),
-        children: ctx.units.children(unit.code).map(listed),
+        ancestors: ctx.units.ancestors(unit.code).map(outlineOf),
+        children: scope.filterUnits(ctx.units.children(unit.code)).map(listed),
       };
     },
   );

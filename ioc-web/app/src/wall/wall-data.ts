@@ -1,0 +1,182 @@
+// The wall's one data source. Today it polls the REST API; the per-room socket.io feed
+// (`snapshot`, then `delta`s with sequence numbers) can replace `PollingSource` behind the
+// same `WallSource` interface without touching the components.
+import { ApiError } from '../api/client';
+import {
+  type DeviceType,
+  deviceTypes,
+  type KpiBreakdown,
+  type KpiDefinition,
+  type KpiSeries,
+  kpiBreakdown,
+  kpiDefinitions,
+  kpiSeries,
+  openAlerts,
+  type UnitCollection,
+  unitBoundaries,
+  type WallAlert,
+  type WallDevice,
+  wallDevices,
+} from './wall-api';
+
+export type Connection = 'connecting' | 'live' | 'reconnecting';
+
+export interface WallData {
+  room: string;
+  connection: Connection;
+  /** When the last complete refresh arrived. */
+  updatedAt?: Date;
+  boundaries?: UnitCollection;
+  types: DeviceType[];
+  /** Undefined until the first answer; `devicesDenied` when the role may not list devices. */
+  devices?: WallDevice[];
+  devicesDenied: boolean;
+  alerts?: WallAlert[];
+  kpis: KpiSeries[];
+  /** The KPI the map colours units by. */
+  choropleth?: KpiBreakdown;
+}
+
+/** Where the wall's data comes from: it pushes partial updates and its connection state. */
+export interface WallSource {
+  start(update: (patch: Partial<WallData>) => void, unauthenticated: () => void): void;
+  stop(): void;
+}
+
+/** How many KPI tiles the wall shows: the KPIs that have a target come first. */
+const KPI_TILES = 4;
+const TICK_MS = 5_000;
+const DEVICES_EVERY = 2; // ticks
+const KPIS_EVERY = 12; // ticks: once a minute
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Polls alerts every tick, devices every other tick, KPIs once a minute, boundaries and
+ * catalogues until they load once. When the server does not answer it backs off
+ * (2, 4, 8 … 30 s) and reports `reconnecting`, keeping the last data on screen.
+ */
+export class PollingSource implements WallSource {
+  #controller?: AbortController;
+  #timer?: ReturnType<typeof setTimeout>;
+  #tick = 0;
+  #failures = 0;
+  #static: { boundaries?: UnitCollection; types?: DeviceType[]; kpis?: KpiDefinition[] } = {};
+
+  constructor(private readonly options: { choroplethKpi?: string } = {}) {}
+
+  start(update: (patch: Partial<WallData>) => void, unauthenticated: () => void): void {
+    const controller = new AbortController();
+    this.#controller = controller;
+    const run = async () => {
+      try {
+        update(await this.#poll(controller.signal));
+        this.#failures = 0;
+        this.#tick += 1;
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        if (error instanceof ApiError && error.status === 401) return unauthenticated();
+        this.#failures += 1;
+        update({ connection: 'reconnecting' });
+      }
+      if (controller.signal.aborted) return;
+      const delay =
+        this.#failures === 0 ? TICK_MS : Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** this.#failures);
+      this.#timer = setTimeout(run, delay);
+    };
+    void run();
+  }
+
+  stop(): void {
+    this.#controller?.abort();
+    clearTimeout(this.#timer);
+  }
+
+  async #poll(signal: AbortSignal): Promise<Partial<WallData>> {
+    const s = this.#static;
+    // After a failure everything is fetched again, so the wall is whole once it is back.
+    const full = this.#failures > 0 || this.#tick === 0;
+    const [boundaries, types, definitions] = await Promise.all([
+      s.boundaries ?? unitBoundaries(signal),
+      s.types ?? deviceTypes(signal),
+      s.kpis ?? kpiDefinitions(signal),
+    ]);
+    Object.assign(s, { boundaries, types, kpis: definitions });
+
+    const patch: Partial<WallData> = { boundaries, types, connection: 'live' };
+    const work: Promise<unknown>[] = [
+      openAlerts(signal).then((alerts) => {
+        patch.alerts = alerts;
+      }),
+    ];
+    if (full || this.#tick % DEVICES_EVERY === 0) {
+      work.push(
+        wallDevices(signal).then(
+          (devices) => Object.assign(patch, { devices, devicesDenied: false }),
+          (error: unknown) => {
+            // Listing devices is an admin right today: the wall still shows everything else.
+            if (error instanceof ApiError && error.status === 403) {
+              Object.assign(patch, { devices: [], devicesDenied: true });
+            } else throw error;
+          },
+        ),
+      );
+    }
+    if (full || this.#tick % KPIS_EVERY === 0) {
+      const tiles = tileKpis(definitions);
+      const mapKpi = this.options.choroplethKpi ?? tiles[0];
+      work.push(
+        Promise.all(tiles.map((kpi) => kpiSeries(kpi, signal))).then((kpis) => {
+          patch.kpis = kpis;
+        }),
+      );
+      if (mapKpi) {
+        work.push(
+          kpiBreakdown(mapKpi, signal).then((choropleth) => {
+            patch.choropleth = choropleth;
+          }),
+        );
+      }
+    }
+    await Promise.all(work);
+    patch.updatedAt = new Date();
+    return patch;
+  }
+}
+
+function tileKpis(definitions: readonly KpiDefinition[]): string[] {
+  const withTarget = definitions.filter((d) => d.target !== null);
+  return [...withTarget, ...definitions.filter((d) => d.target === null)]
+    .slice(0, KPI_TILES)
+    .map((d) => d.code);
+}
+
+/** Holds the wall's current data and tells subscribers (React's useSyncExternalStore) of changes. */
+export class WallFeed {
+  #data: WallData;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(
+    room: string,
+    private readonly source: WallSource,
+  ) {
+    this.#data = { room, connection: 'connecting', types: [], kpis: [], devicesDenied: false };
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  readonly snapshot = (): WallData => this.#data;
+
+  start(unauthenticated: () => void): void {
+    this.source.start((patch) => {
+      this.#data = { ...this.#data, ...patch };
+      for (const listener of this.#listeners) listener();
+    }, unauthenticated);
+  }
+
+  stop(): void {
+    this.source.stop();
+  }
+}

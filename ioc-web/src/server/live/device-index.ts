@@ -1,0 +1,56 @@
+import type { Device, DeviceRegistry } from '@ioc/devices';
+
+/** What a wall needs of a device to place and filter it, kept in memory. */
+export interface IndexedDevice {
+  id: string;
+  name: string;
+  type: string;
+  unit: string;
+  sector: string;
+  lat: number | null;
+  lon: number | null;
+}
+
+/**
+ * Every unrevoked device's unit and sector, so that presence events (which carry only the
+ * device id) can be routed to rooms without a query each; follows the registry's events.
+ */
+export class DeviceIndex {
+  readonly #devices = new Map<string, IndexedDevice>();
+  readonly #registry: DeviceRegistry;
+  readonly #onProvisioned = (device: Device) => this.#devices.set(device.id, indexed(device));
+  readonly #onRevoked = (device: Device) => this.#devices.delete(device.id);
+
+  constructor(registry: DeviceRegistry) {
+    this.#registry = registry;
+    registry.on('provisioned', this.#onProvisioned);
+    registry.on('revoked', this.#onRevoked);
+  }
+
+  /** Reads the registry, a page at a time. */
+  async load(): Promise<void> {
+    for (let offset = 0; ; offset += 1000) {
+      const page = await this.#registry.list({ limit: 1000, offset });
+      for (const device of page.devices) this.#devices.set(device.id, indexed(device));
+      if (page.devices.length < 1000) break;
+    }
+  }
+
+  get(id: string): IndexedDevice | undefined {
+    return this.#devices.get(id);
+  }
+
+  values(): IterableIterator<IndexedDevice> {
+    return this.#devices.values();
+  }
+
+  close(): void {
+    this.#registry.off('provisioned', this.#onProvisioned);
+    this.#registry.off('revoked', this.#onRevoked);
+  }
+}
+
+function indexed(device: Device): IndexedDevice {
+  const { id, name, type, unit, sector, lat, lon } = device;
+  return { id, name, type, unit, sector, lat, lon };
+}
