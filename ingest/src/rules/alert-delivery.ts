@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import { errorMessage, type Logger } from '@ioc/core';
 import type { AlertRaise, AlertSink } from '../alerts/alert-sink.js';
-import { type AlertMessageContext, renderAlertMessage } from './alert-message.js';
 import type { Clock } from '../clock.js';
+import { type AlertMessageContext, renderAlertMessage } from './alert-message.js';
 import type { SourceState } from './compiled-rule.js';
 import type { DeadlineQueue } from './deadline-queue.js';
 import type { DeviceLookup, RuleEngineEvents } from './rule-engine.js';

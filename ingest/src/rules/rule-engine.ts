@@ -10,10 +10,10 @@ import {
 import type { DeviceCatalogue } from '@ioc/devices';
 import type { Registry } from 'prom-client';
 import type { AlertClear, AlertRaise, AlertSink } from '../alerts/alert-sink.js';
+import { type Clock, systemClock } from '../clock.js';
 import type { TelemetryPipelineEvents } from '../pipeline/telemetry-pipeline.js';
 import type { TelemetryPoint } from '../pipeline/telemetry-point.js';
 import { AlertDelivery } from './alert-delivery.js';
-import { type Clock, systemClock } from '../clock.js';
 import { CompiledRule, SourceState } from './compiled-rule.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { DeviceReports } from './device-reports.js';
