@@ -20,7 +20,7 @@ import {
 } from '@ioc/core';
 import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
 import { KpiCatalogue, KpiService, localDateOf, localMidnight } from '@ioc/ingest';
-import { type RunningWeb, start as startWeb } from '@ioc/ioc-web';
+import { RoomStore, type RunningWeb, start as startWeb } from '@ioc/ioc-web';
 import { KpiClient, KpiDemoModel, KpiFeed } from '@ioc/simulators';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,7 @@ beforeAll(async () => {
   const accounts = new UserAccounts(sql);
   audit = new AuditLog(sql);
   const metrics = new Registry();
+  const rooms = new RoomStore(sql);
   const kpi = new KpiService({
     influx: store,
     catalogue: await KpiCatalogue.load(),
@@ -88,11 +89,18 @@ beforeAll(async () => {
     devices: new DeviceRegistry({ sql, catalogue, units, logger }),
     catalogue,
     kpi,
+    rooms,
   });
   for (const role of ['service', 'viewer', 'admin'] as const) {
     token[role] = (await tokens.create({ name: `kpi-${role}`, role, createdBy: 'test' })).token;
   }
-  await accounts.create({ username: 'xem', password: 'viewer-password-123', role: 'viewer' });
+  const xem = await accounts.create({
+    username: 'xem',
+    password: 'viewer-password-123',
+    role: 'viewer',
+  });
+  // A viewer sees what their rooms cover: here the province room (the migration's `tinh`).
+  await rooms.setMember('tinh', xem.id, 'viewer');
   const login = await fetch(`${web.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -174,10 +182,15 @@ describe('POST /api/v1/kpi permissions', () => {
       { observations: [{ ...row, kpi: 'dossiers_online', value: 12 }] },
     );
     expect(byAdmin.status).toBe(200);
-    expect(observed.flat().map((o) => [o.kpi, o.unit, o.date, o.value])).toEqual([
+    // Stored rows carry their sector; ratios derived from them (for rules) carry none.
+    const stored = observed.flat().filter((o) => o.sector !== null);
+    expect(stored.map((o) => [o.kpi, o.unit, o.date, o.value])).toEqual([
       ['dossiers_received', HAI_CHAU, '2025-05-05', 31],
       ['dossiers_online', HAI_CHAU, '2025-05-05', 12],
     ]);
+    const derived = observed.flat().filter((o) => o.sector === null && o.unit === HAI_CHAU);
+    expect(derived.at(-1)).toMatchObject({ kpi: 'online_filing_rate', date: '2025-05-05' });
+    expect(derived.at(-1)?.value).toBeCloseTo((12 / 31) * 100, 6);
 
     const entries = (await audit.recent(10)).filter((e) => e.action === 'kpi.submit');
     expect(entries.map((e) => e.actor)).toEqual(['token:kpi-admin', 'token:kpi-service']);

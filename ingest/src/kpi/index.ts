@@ -11,12 +11,12 @@ export {
   type RatioKpiDefinition,
   type StoredKpiDefinition,
 } from './definition.js';
+export type { KpiFigure } from './kpi-figure.js';
 export { DEFAULT_KPI_PERIOD_DAYS, KpiPeriod, MAX_KPI_PERIOD_DAYS } from './kpi-period.js';
 export { KPI_MEASUREMENT, kpiLine } from './kpi-point.js';
 export {
   type KpiBreakdown,
   type KpiBreakdownQuery,
-  type KpiFigure,
   type KpiHeader,
   type KpiPoint,
   KpiReader,
@@ -36,3 +36,4 @@ export {
   type KpiRowError,
   type KpiRowErrorCode,
 } from './observation-input.js';
+export { RatioDerivation, type RatioDerivationOptions } from './ratio-derivation.js';

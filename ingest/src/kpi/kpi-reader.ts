@@ -1,13 +1,9 @@
 import { type AdminUnitTree, ApiError, type InfluxStore } from '@ioc/core';
 import { isSector, type LocalizedText } from '@ioc/devices';
 import type { KpiCatalogue } from './catalogue.js';
-import {
-  isRatio,
-  type KpiDefinition,
-  type RatioKpiDefinition,
-  type StoredKpiDefinition,
-} from './definition.js';
+import { isRatio, type KpiDefinition, type StoredKpiDefinition } from './definition.js';
 import { type KpiAggregateRow, readKpiAggregates } from './kpi-aggregate.js';
+import { type KpiFigure, ratioFigure, storedValue } from './kpi-figure.js';
 import { KpiPeriod } from './kpi-period.js';
 import { addDays, localDateOf, localMidnight } from './local-day.js';
 
@@ -26,13 +22,6 @@ export interface KpiSeriesQuery {
 }
 
 export type KpiBreakdownQuery = Omit<KpiSeriesQuery, 'every'>;
-
-/** A rolled-up figure; a ratio also gives what it divided (null value: nothing to divide). */
-export interface KpiFigure {
-  value: number | null;
-  numerator?: number;
-  denominator?: number;
-}
 
 export interface KpiPoint extends KpiFigure {
   /** First local day of the bucket. */
@@ -212,48 +201,6 @@ export class KpiReader {
       (code) => this.#catalogue.get(code) as StoredKpiDefinition,
     );
   }
-}
-
-/**
- * A stored KPI from its aggregate rows: over time by `time` (for `last`, the newest day's
- * rows), then over units by `rollup` (sum, or the mean of every point/series counted).
- */
-function storedValue(
-  definition: StoredKpiDefinition,
-  rows: readonly KpiAggregateRow[],
-): number | undefined {
-  let own = rows.filter((r) => r.kpi === definition.code);
-  if (own.length === 0) return undefined;
-  if (definition.time === 'last') {
-    const newest = Math.max(...own.map((r) => r.time ?? 0));
-    own = own.filter((r) => (r.time ?? 0) === newest);
-  }
-  const sum = own.reduce((total, r) => total + r.sum, 0);
-  const count = own.reduce((total, r) => total + r.count, 0);
-  return definition.rollup === 'sum' ? sum : sum / count;
-}
-
-function ratioFigure(
-  ratio: RatioKpiDefinition,
-  rows: readonly KpiAggregateRow[],
-  definitionOf: (code: string) => StoredKpiDefinition,
-): KpiFigure | undefined {
-  let seen = false;
-  const total = (codes: readonly string[]) =>
-    codes.reduce((sum, code) => {
-      const value = storedValue(definitionOf(code), rows);
-      if (value === undefined) return sum;
-      seen = true;
-      return sum + value;
-    }, 0);
-  const numerator = total(ratio.numerator);
-  const denominator = total(ratio.denominator);
-  if (!seen) return undefined;
-  return {
-    value: denominator > 0 ? (numerator / denominator) * ratio.scale : null,
-    numerator,
-    denominator,
-  };
 }
 
 function header(

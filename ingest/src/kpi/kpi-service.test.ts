@@ -1,6 +1,6 @@
 import { type InfluxStore, type KpiObservation, LiveBus } from '@ioc/core';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KpiCatalogue } from './catalogue.js';
 import { KpiService, MAX_KPI_BATCH } from './kpi-service.js';
 import { localDateOf } from './local-day.js';
@@ -101,7 +101,9 @@ describe('KPI submissions', () => {
       [Date.parse('2025-01-06T03:00:00Z'), 3],
     ]);
     expect(await stored('dossiers_received', 'C12')).toEqual([]);
-    expect(observed.at(-1)).toEqual([
+    // The stored rows first; then the ratio they are a part of (online filing, nothing filed
+    // online yet), for each commune and the units above it.
+    expect(observed.at(-2)).toEqual([
       {
         kpi: 'dossiers_received',
         unit: 'C11',
@@ -118,6 +120,13 @@ describe('KPI submissions', () => {
         ts: '2025-01-06T03:00:00.000Z',
         value: 3,
       },
+    ]);
+    expect(observed.at(-1)?.map((o) => [o.kpi, o.unit, o.sector, o.date, o.value])).toEqual([
+      ['online_filing_rate', 'C11', null, '2025-01-06', 0],
+      ['online_filing_rate', 'D1', null, '2025-01-06', 0],
+      ['online_filing_rate', 'P1', null, '2025-01-06', 0],
+      ['online_filing_rate', 'C21', null, '2025-01-06', 0],
+      ['online_filing_rate', 'D2', null, '2025-01-06', 0],
     ]);
     const rejected = await metrics.getSingleMetric('ioc_kpi_observations_rejected_total')?.get();
     expect(rejected?.values.find((v) => v.labels.code === 'DATE_INVALID')?.value).toBe(5);
@@ -335,5 +344,119 @@ describe('KPI roll-ups', () => {
     // The default unit is the tree's root; a period without data has no points.
     const empty = await kpi.series({ kpi: 'on_time_rate', from: '2024-01-01', to: '2024-01-31' });
     expect(empty).toMatchObject({ unit: 'P1', points: [], latest: null, meetsTarget: null });
+  });
+});
+
+// The ratios a submission changes, announced for the rule engine and walls (issue 4).
+describe('ratios announced after a submission', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const day = '2025-06-02';
+  const ts = '2025-06-01T17:00:00.000Z'; // local midnight of 2025-06-02
+  const part = (kpi: string, unit: string, value: number, sector?: string) => ({
+    kpi,
+    unit,
+    date: day,
+    value,
+    ...(sector ? { sector } : {}),
+  });
+  const summary = (observations: KpiObservation[] | undefined) =>
+    observations?.map((o) => [o.kpi, o.unit, o.sector, o.date, o.ts, o.value]);
+
+  it('derives the ratios of a commune and of every unit above it, all sectors together, in one read per kind of part', async () => {
+    await kpi.submit([
+      part('dossiers_on_time', 'C12', 19),
+      part('dossiers_late', 'C12', 1),
+      part('dossiers_in_progress', 'C12', 10),
+      part('dossiers_overdue', 'C12', 0),
+      part('dossiers_on_time', 'C21', 8),
+      part('dossiers_late', 'C21', 2),
+      part('dossiers_on_time', 'D2', 4),
+      part('dossiers_late', 'D2', 0),
+    ]);
+    const query = vi.spyOn(store, 'query');
+    const before = observed.length;
+    const report = await kpi.submit([
+      part('dossiers_on_time', 'C11', 7),
+      part('dossiers_on_time', 'C11', 2, 'environment'),
+      part('dossiers_late', 'C11', 3),
+      part('dossiers_late', 'C11', 0, 'environment'),
+      part('dossiers_in_progress', 'C11', 20),
+      part('dossiers_overdue', 'C11', 5),
+    ]);
+    expect(report.accepted).toBe(6);
+    // One event with the stored rows, one with the ratios they change.
+    expect(observed).toHaveLength(before + 2);
+    expect(observed.at(-2)?.every((o) => o.sector !== null)).toBe(true);
+    expect(summary(observed.at(-1))).toEqual([
+      // C11: 9 on time of 12 resolved (both sectors).
+      ['on_time_rate', 'C11', null, day, ts, 75],
+      // D1 = C11 + C12: 28 of 32.
+      ['on_time_rate', 'D1', null, day, ts, 87.5],
+      // P1 = D1 + C21 + D2's own: 40 of 46 (the mean of the units' rates would differ).
+      ['on_time_rate', 'P1', null, day, ts, (40 / 46) * 100],
+      // C11: 5 overdue of 25 open; D1 and P1 add C12's 10 open, none overdue.
+      ['overdue_rate', 'C11', null, day, ts, 20],
+      ['overdue_rate', 'D1', null, day, ts, (5 / 35) * 100],
+      ['overdue_rate', 'P1', null, day, ts, (5 / 35) * 100],
+    ]);
+    // Flows and stocks: one grouped query each, whatever the number of units and rows.
+    expect(query).toHaveBeenCalledTimes(2);
+
+    // The same figures as a read of the API gives.
+    const read = await kpi.series({ kpi: 'on_time_rate', unit: 'P1', from: day, to: day });
+    expect(read.latest?.value).toBe((40 / 46) * 100);
+  });
+
+  it('derives only the newest day of a backfill, reading that one day', async () => {
+    const days = Array.from({ length: 30 }, (_, i) => `2025-07-${String(i + 1).padStart(2, '0')}`);
+    const rows = days.flatMap((date, i) => [
+      { kpi: 'dossiers_on_time', unit: 'C21', date, value: 10 + i },
+      { kpi: 'dossiers_late', unit: 'C21', date, value: 1 },
+    ]);
+    const query = vi.spyOn(store, 'query');
+    await kpi.submit(rows.reverse()); // order in the batch does not matter
+    expect(summary(observed.at(-1))).toEqual([
+      ['on_time_rate', 'C21', null, '2025-07-30', '2025-07-29T17:00:00.000Z', (39 / 40) * 100],
+      ['on_time_rate', 'D2', null, '2025-07-30', '2025-07-29T17:00:00.000Z', (39 / 40) * 100],
+      ['on_time_rate', 'P1', null, '2025-07-30', '2025-07-29T17:00:00.000Z', (39 / 40) * 100],
+    ]);
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(query.mock.calls[0]?.[1]).toEqual({
+      from: '2025-07-29T17:00:00.000Z',
+      to: '2025-07-30T17:00:00.000Z',
+    });
+  });
+
+  it('reads nothing for a batch without ratio parts, and announces no ratio without a denominator', async () => {
+    const query = vi.spyOn(store, 'query');
+    let before = observed.length;
+    await kpi.submit([{ kpi: 'satisfaction_score', unit: 'C21', date: '2025-08-01', value: 91 }]);
+    expect(query).not.toHaveBeenCalled();
+    expect(observed).toHaveLength(before + 1);
+
+    before = observed.length;
+    await kpi.submit([
+      { kpi: 'dossiers_on_time', unit: 'C21', date: '2025-08-02', value: 0 },
+      { kpi: 'dossiers_late', unit: 'C21', date: '2025-08-02', value: 0 },
+    ]);
+    expect(query).toHaveBeenCalledTimes(1);
+    expect(observed).toHaveLength(before + 1); // the stored rows only: 0 of 0 is no rate
+  });
+
+  it('still stores and announces the rows when the ratios cannot be read', async () => {
+    vi.spyOn(store, 'query').mockRejectedValueOnce(new Error('influxd went away'));
+    const before = observed.length;
+    const report = await kpi.submit([
+      { kpi: 'dossiers_on_time', unit: 'C12', date: '2025-08-03', value: 4 },
+    ]);
+    expect(report).toMatchObject({ accepted: 1, rejected: 0 });
+    expect(observed).toHaveLength(before + 1);
+    expect(await stored('dossiers_on_time', 'C12')).toContainEqual([
+      Date.parse('2025-08-02T17:00:00Z'),
+      4,
+    ]);
   });
 });

@@ -19,6 +19,7 @@ import {
   type KpiSeriesQuery,
 } from './kpi-reader.js';
 import { KpiObservationChecker, type KpiRowError } from './observation-input.js';
+import { RatioDerivation } from './ratio-derivation.js';
 
 /** Most observations one submission may carry (one InfluxDB write request). */
 export const MAX_KPI_BATCH = 5000;
@@ -46,7 +47,8 @@ export interface KpiServiceOptions {
 /**
  * Public-service KPIs: takes batches of observations from integrators (checked row by row,
  * written to InfluxDB in one request, announced on the bus as `kpi.observed`) and reads them
- * back rolled up over the unit tree.
+ * back rolled up over the unit tree. The ratios a batch changes are announced too, in a
+ * second `kpi.observed` event right after the stored rows' (see RatioDerivation).
  */
 export class KpiService {
   readonly catalogue: KpiCatalogue;
@@ -54,6 +56,9 @@ export class KpiService {
   readonly #influx: InfluxStore;
   readonly #checker: KpiObservationChecker;
   readonly #reader: KpiReader;
+  readonly #ratios: RatioDerivation;
+  /** Derivations run one after another, so a later batch's figures are announced last. */
+  #deriving: Promise<void> = Promise.resolve();
   readonly #bus: LiveBus;
   readonly #logger: Logger;
   readonly #accepted: Counter;
@@ -64,6 +69,7 @@ export class KpiService {
     this.#influx = options.influx;
     this.#checker = new KpiObservationChecker(options);
     this.#reader = new KpiReader(options);
+    this.#ratios = new RatioDerivation(options);
     this.#bus = options.bus;
     this.#logger = options.logger;
     this.#accepted = new Counter({
@@ -87,6 +93,7 @@ export class KpiService {
    * Stores the good rows of a batch and reports the bad ones. Sending the same rows again
    * overwrites the same points (same tags, same timestamp). Throws ApiError 413 for a batch
    * over MAX_KPI_BATCH and 503 when InfluxDB did not take it (then nothing was stored).
+   * Resolves once the stored rows and the ratios they change have been announced.
    */
   async submit(rows: readonly unknown[]): Promise<KpiSubmitReport> {
     if (rows.length > MAX_KPI_BATCH) {
@@ -135,6 +142,7 @@ export class KpiService {
       }
       this.#accepted.inc(observations.length);
       this.#bus.publish('kpi.observed', { observations });
+      await this.#announceRatios(observations);
     }
     for (const error of errors) this.#rejected.inc({ code: error.code });
     const dates = observations.map((o) => o.date).sort();
@@ -145,6 +153,26 @@ export class KpiService {
       kpis: [...new Set(observations.map((o) => o.kpi))].sort(),
       dates: dates.length > 0 ? { first: dates[0] as string, last: dates.at(-1) as string } : null,
     };
+  }
+
+  /**
+   * Publishes the ratios the stored rows change (sector null, all sectors). The rows are
+   * stored whatever happens here: a failed read is logged and the submission still succeeds.
+   */
+  #announceRatios(stored: readonly KpiObservation[]): Promise<void> {
+    const run = this.#deriving.then(async () => {
+      try {
+        const derived = await this.#ratios.derive(stored);
+        if (derived.length > 0) this.#bus.publish('kpi.observed', { observations: derived });
+      } catch (err) {
+        this.#logger.warn(
+          { err: errorMessage(err), rows: stored.length },
+          'KPI ratios not derived after a submission (the rows are stored)',
+        );
+      }
+    });
+    this.#deriving = run;
+    return run;
   }
 
   series(query: KpiSeriesQuery): Promise<KpiSeries> {

@@ -10,8 +10,8 @@ import {
 } from '@ioc/core';
 import { type DeviceCatalogue, loadDeviceCatalogue } from '@ioc/devices';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { ManualClock } from '../clock.js';
 import type { TelemetryPipelineEvents } from '../pipeline/telemetry-pipeline.js';
-import { ManualClock } from './clock.js';
 import type { RuleInput } from './rule.js';
 import { RuleEngine } from './rule-engine.js';
 import { RuleStore } from './rule-store.js';
@@ -454,6 +454,33 @@ describe('offline and KPI rules from the live bus', () => {
     expect(sink.raises.filter((r) => r.ruleId === 'slow-offline').map((r) => r.at)).toEqual([
       new Date(clock.now()),
     ]);
+  });
+
+  it('stops following presence once the process is stopping (its own disconnects raise nothing)', async () => {
+    await store.create(
+      rule({ id: 'any-offline', scope: { type: 'water-level' }, condition: { kind: 'offline' } }),
+    );
+    const engine = await startEngine();
+    const bus = new LiveBus();
+    engine.attach(new EventEmitter<TelemetryPipelineEvents>(), bus);
+    const offline = (device: TestDevice) =>
+      bus.publish('device.presence', {
+        deviceId: device.id,
+        state: 'offline',
+        at: new Date(clock.now()).toISOString(),
+        reason: 'broker-stopping',
+      });
+
+    // Before the stop signal an offline device raises, so the rule itself is live.
+    offline(WL_HAI_VAN);
+    await engine.idle();
+    expect(sink.raises.map((r) => r.source)).toEqual(['wl-hai-van']);
+
+    bus.publish('process.stopping', { signal: 'SIGTERM' });
+    offline(WL_BAN_THACH);
+    clock.advance(60 * S);
+    await engine.idle();
+    expect(sink.raises.map((r) => r.source)).toEqual(['wl-hai-van']);
   });
 
   it('raises when a KPI falls below target in the scoped units, judging only the newest day', async () => {
