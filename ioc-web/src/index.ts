@@ -17,6 +17,7 @@ import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { PresenceReader, TelemetryReader, WebContext } from './server/context.js';
 import { startLiveChannel } from './server/live-channel.js';
 import { startLocalAdminChannel } from './server/local-admin-channel.js';
+import { OidcSignIn } from './server/oidc/oidc-sign-in.js';
 import type { RoomStore } from './server/rooms/room-store.js';
 import type { AlertDesk } from './server/routes/alerts.js';
 import type { KpiDesk } from './server/routes/kpi.js';
@@ -33,6 +34,7 @@ export { SESSION_COOKIE } from './server/authentication.js';
 export type { PresenceReader, TelemetryReader, WebContext } from './server/context.js';
 export type { RoomSnapshot, SnapshotDevice } from './server/live/live-rooms.js';
 export type { RoomDelta } from './server/live/room-feed.js';
+export { type OidcSettings, OidcSignIn } from './server/oidc/oidc-sign-in.js';
 export { type DemoRoomMember, seedDemoRooms } from './server/rooms/room-seed.js';
 export {
   type Room,
@@ -109,6 +111,10 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     rooms: deps.rooms,
     presence: deps.presence,
     sessionTtlHours: config.auth.sessionTtlHours,
+    // Discovered before listening: an unreachable SSO fails the start with one clear line.
+    oidc: config.auth.oidc
+      ? await OidcSignIn.discover(config.auth.oidc, { publicUrl: config.web.publicUrl, logger })
+      : undefined,
   };
   const app = await buildWebApp(ctx, {
     logger,

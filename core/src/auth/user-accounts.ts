@@ -15,7 +15,8 @@ interface UserRow {
   id: string;
   username: string;
   display_name: string | null;
-  password_hash: string;
+  /** Null for accounts that sign in through the SSO (OpenID Connect) only. */
+  password_hash: string | null;
   role: string;
   disabled: boolean;
   failed_logins: number;
@@ -98,7 +99,7 @@ export class UserAccounts {
   async verifyLogin(username: string, password: string): Promise<UserAccount> {
     const invalid = new ApiError(401, 'INVALID_CREDENTIALS', 'wrong username or password');
     const row = await this.#row(username.normalize('NFC').trim());
-    if (!row || row.disabled) {
+    if (!row || row.disabled || row.password_hash === null) {
       // Spend the same time as a real check so timing does not reveal which usernames exist.
       await verifyPassword(password, DUMMY_HASH);
       throw invalid;
@@ -130,6 +131,55 @@ export class UserAccounts {
       await this.sql.query(
         'UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1',
         [row.id],
+      );
+    }
+    return toAccount(row);
+  }
+
+  /**
+   * The account of a person signed in through the SSO: found by the identity provider's
+   * (issuer, subject), created on first sign-in without a password, its role and display name
+   * refreshed from the latest claims. A username already held by another account (a local
+   * one, or another SSO identity) is refused, never taken over.
+   */
+  async upsertExternal(identity: {
+    issuer: string;
+    subject: string;
+    username: string;
+    displayName?: string;
+    role: Role;
+  }): Promise<UserAccount> {
+    if (!isRole(identity.role)) {
+      throw new ApiError(400, 'INVALID_ROLE', `unknown role "${identity.role}"`);
+    }
+    const displayName = identity.displayName?.trim() || null;
+    const { rows: updated } = await this.sql.query<UserRow>(
+      `UPDATE users SET role = $3, display_name = $4, updated_at = now()
+       WHERE external_issuer = $1 AND external_subject = $2 RETURNING *`,
+      [identity.issuer, identity.subject, identity.role, displayName],
+    );
+    if (updated[0]) return toAccount(updated[0]);
+
+    const username = identity.username.normalize('NFC').trim();
+    // SSO usernames are often e-mail addresses, hence "@" on top of the local-account rule.
+    if (!/^[\p{L}\p{N}._@-]{2,64}$/u.test(username)) {
+      throw new ApiError(
+        400,
+        'INVALID_USERNAME',
+        `the SSO username "${username}" is not usable: 2-64 letters, digits, ".", "_", "@" or "-"`,
+      );
+    }
+    const { rows } = await this.sql.query<UserRow>(
+      `INSERT INTO users (username, display_name, password_hash, role, external_issuer, external_subject)
+       VALUES ($1, $2, NULL, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING *`,
+      [username, displayName, identity.role, identity.issuer, identity.subject],
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new ApiError(
+        409,
+        'USERNAME_TAKEN',
+        `the SSO username "${username}" already belongs to another IOC account; an administrator must rename one of them`,
       );
     }
     return toAccount(row);

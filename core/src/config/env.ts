@@ -61,4 +61,12 @@ export const ENV_KEYS: Record<string, string> = {
   IOC_OPCUA_SIM_PASSWORD: 'simulators.opcua.password',
   IOC_UNITS_DATASET: 'units.dataset',
   IOC_ADMIN_PASSWORD: 'auth.adminPassword',
+  IOC_OIDC_ISSUER: 'auth.oidc.issuer',
+  IOC_OIDC_CLIENT_ID: 'auth.oidc.clientId',
+  IOC_OIDC_CLIENT_SECRET: 'auth.oidc.clientSecret',
+  IOC_OIDC_REDIRECT_URL: 'auth.oidc.redirectUrl',
+  IOC_OIDC_SCOPES: 'auth.oidc.scopes',
+  IOC_OIDC_ROLE_CLAIM: 'auth.oidc.roleClaim',
+  IOC_OIDC_USERNAME_CLAIM: 'auth.oidc.usernameClaim',
+  IOC_OIDC_DEFAULT_ROLE: 'auth.oidc.defaultRole',
 };

@@ -158,6 +158,40 @@ describe('loadConfig: where values come from', () => {
     }
   });
 
+  it('reads the SSO (OpenID Connect) settings, with defaults for the claims', () => {
+    const cwd = project({
+      'ioc.config.json': { auth: { oidc: { roleMap: { 'ioc-dieu-hanh': 'ioc-operator' } } } },
+    });
+    const env = {
+      IOC_OIDC_ISSUER: 'https://sso.danang.gov.vn/realms/ioc',
+      IOC_OIDC_CLIENT_ID: 'ioc',
+      IOC_OIDC_CLIENT_SECRET: 'client-secret',
+      IOC_OIDC_DEFAULT_ROLE: 'viewer',
+    };
+    expect(loadConfig({ env, cwd }).auth).toEqual({
+      sessionTtlHours: 12,
+      oidc: {
+        issuer: 'https://sso.danang.gov.vn/realms/ioc',
+        clientId: 'ioc',
+        clientSecret: 'client-secret',
+        scopes: 'openid profile email',
+        roleClaim: 'roles',
+        roleMap: { 'ioc-dieu-hanh': 'ioc-operator' },
+        usernameClaim: 'preferred_username',
+        defaultRole: 'viewer',
+      },
+    });
+    expect(failure({ env: { IOC_OIDC_ISSUER: env.IOC_OIDC_ISSUER }, cwd: project() })).toBe(
+      'config auth.oidc.clientId is unknown or missing (from environment variable IOC_OIDC_ISSUER): expected required property',
+    );
+    expect(failure({ env: { ...env, IOC_OIDC_DEFAULT_ROLE: 'service' }, cwd })).toContain(
+      'expected one of "admin", "ioc-operator", "room-operator", "viewer"',
+    );
+    expect(
+      failure({ env: { ...env, IOC_OIDC_CLIENT_SECRET: '', IOC_OIDC_CLIENT_ID: '' }, cwd }),
+    ).toContain('auth.oidc.clientId');
+  });
+
   it('resolves a relative dataDir against cwd and keeps an absolute one', () => {
     const cwd = project({ 'ioc.config.json': { dataDir: 'from-file' } });
     expect(loadConfig({ env: {}, cwd }).dataDir).toBe(join(cwd, 'from-file'));

@@ -4,6 +4,12 @@ const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
 const Host = (def: string, description: string) =>
   Type.String({ minLength: 1, default: def, description });
+/** Roles an SSO sign-in may be given (service accounts use API tokens, not the SSO). */
+const SsoRole = (options: { description?: string } = {}) =>
+  Type.Union(
+    ['admin', 'ioc-operator', 'room-operator', 'viewer'].map((role) => Type.Literal(role)),
+    options,
+  );
 const EscalationMinutes = (def: number) =>
   Type.Number({ minimum: 0, maximum: 10_080, default: def });
 
@@ -318,6 +324,57 @@ export const ConfigSchema = Type.Object(
           }),
         ),
         sessionTtlHours: Type.Number({ exclusiveMinimum: 0, default: 12 }),
+        oidc: Type.Optional(
+          Type.Object(
+            {
+              issuer: Type.String({
+                pattern: '^https?://',
+                description:
+                  'Issuer URL of the SSO (OpenID Connect discovery); plain http only on loopback.',
+              }),
+              clientId: Type.String({ minLength: 1, description: 'Client id of the IOC.' }),
+              clientSecret: Type.String({ minLength: 1, description: 'Client secret.' }),
+              redirectUrl: Type.Optional(
+                Type.String({
+                  pattern: '^https?://',
+                  description:
+                    'Callback URL registered at the SSO; default: <web.publicUrl or the request origin>/api/v1/auth/oidc/callback.',
+                }),
+              ),
+              scopes: Type.String({
+                minLength: 6,
+                default: 'openid profile email',
+                description: 'Scopes asked for, space-separated (must include openid).',
+              }),
+              roleClaim: Type.String({
+                minLength: 1,
+                default: 'roles',
+                description:
+                  'Claim holding the roles or groups (a string or an array; dots reach into objects, e.g. realm_access.roles).',
+              }),
+              roleMap: Type.Record(Type.String(), SsoRole(), {
+                default: {},
+                description:
+                  'Claim value → IOC role, e.g. {"ioc-dieu-hanh": "ioc-operator"}; the highest mapped role wins.',
+              }),
+              usernameClaim: Type.String({
+                minLength: 1,
+                default: 'preferred_username',
+                description: 'Claim that becomes the IOC username.',
+              }),
+              defaultRole: Type.Optional(
+                SsoRole({
+                  description:
+                    'Role of users none of whose claim values is mapped; unset: refused.',
+                }),
+              ),
+            },
+            {
+              additionalProperties: false,
+              description: 'Sign-in through the provincial SSO (OpenID Connect); off when unset.',
+            },
+          ),
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -43,7 +43,7 @@ export async function authenticate(request: FastifyRequest, ctx: WebContext): Pr
     if (!principal) {
       throw new ApiError(401, 'SESSION_EXPIRED', 'your session has ended; sign in again');
     }
-    assertSameOrigin(request);
+    refuseCrossSiteRequest(request);
     return principal;
   }
   throw new ApiError(
@@ -54,14 +54,43 @@ export async function authenticate(request: FastifyRequest, ctx: WebContext): Pr
 }
 
 /**
- * Cookies ride along on cross-site requests; a state-changing request authenticated by cookie
- * must come from our own pages. (SameSite=Strict already blocks most; this closes the rest.)
+ * CSRF defence for cookie-authenticated requests (bearer tokens are not sent by browsers on
+ * their own, so they need none). Safe methods (GET, HEAD, OPTIONS) change nothing and pass.
+ * A state-changing request must come from the IOC's own pages: browsers say where a request
+ * comes from in Sec-Fetch-Site (Fetch Metadata; only "same-origin" and "none", a
+ * user-initiated request, pass; "same-site" is refused too, since a sibling subdomain could
+ * be someone else's). Browsers without it are judged by Origin, which must name this host.
+ * Requests with neither header come from non-browser clients, which hold no victim's cookie.
+ * SameSite=Strict on the session cookie is a second layer. See ioc-web/README.md, "CSRF".
  */
-function assertSameOrigin(request: FastifyRequest): void {
-  if (request.method === 'GET' || request.method === 'HEAD') return;
+export function refuseCrossSiteRequest(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string') {
+    if (site === 'same-origin' || site === 'none') return;
+    throw crossSite(`Sec-Fetch-Site: ${site}`);
+  }
   const origin = request.headers.origin;
-  if (origin && new URL(origin).host !== request.headers.host) {
-    throw new ApiError(403, 'CROSS_SITE_REQUEST', 'cross-site requests are not allowed');
+  if (origin === undefined) return;
+  if (hostOf(origin) !== request.headers.host) throw crossSite(`Origin: ${origin}`);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function crossSite(evidence: string): ApiError {
+  return new ApiError(
+    403,
+    'CROSS_SITE_REQUEST',
+    `refused a cross-site request (${evidence}): with the session cookie, changes must come from the IOC's own pages; scripts and integrations use "Authorization: Bearer <API token>"`,
+  );
+}
+
+/** The host[:port] of an Origin header; undefined for "null" (sandboxed frames) or garbage. */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
   }
 }
 

@@ -10,6 +10,7 @@ import type {
 import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
 import type { Registry } from 'prom-client';
 import type { CallerAccess } from './access/caller-access.js';
+import type { OidcSignIn } from './oidc/oidc-sign-in.js';
 import type { RoomStore } from './rooms/room-store.js';
 import type { AlertDesk } from './routes/alerts.js';
 import type { KpiDesk } from './routes/kpi.js';
@@ -48,6 +49,8 @@ export interface WebContext {
   /** Whether a device is online now; undefined when no broker runs in this process. */
   presence?: PresenceReader;
   sessionTtlHours: number;
+  /** Sign-in through the provincial SSO (OpenID Connect); undefined when auth.oidc is unset. */
+  oidc?: OidcSignIn;
 }
 
 /** The broker's presence authority, as the live channel's snapshots need it. */

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api/client';
+import { ApiError, requestJson } from '../api/client';
 import { login } from '../api/ioc-api';
 import { LanguageSwitch } from '../components/LanguageSwitch';
 import { ProductMark } from '../components/ProductMark';
@@ -27,6 +27,7 @@ export function LoginPage({ notice }: { notice?: 'expired' | 'signed-out' }) {
   const [pending, setPending] = useState(false);
   const [problem, setProblem] = useState<Problem>();
   const usernameInput = useRef<HTMLInputElement>(null);
+  const ssoLoginUrl = useSsoLoginUrl();
 
   useEffect(() => usernameInput.current?.focus(), []);
 
@@ -107,7 +108,42 @@ export function LoginPage({ notice }: { notice?: 'expired' | 'signed-out' }) {
         >
           {pending ? t.login.submitting : t.login.submit}
         </button>
+        {ssoLoginUrl && (
+          <>
+            <p className="muted" style={{ textAlign: 'center', margin: 0 }}>
+              {t.login.or}
+            </p>
+            {/* A plain link: the SSO sign-in is a chain of full-page redirects. */}
+            <a
+              className="button"
+              href={ssoLoginUrl}
+              title={t.login.ssoHint}
+              style={{ textAlign: 'center', textDecoration: 'none' }}
+              data-testid="login-sso"
+            >
+              {t.login.sso}
+            </a>
+          </>
+        )}
       </form>
     </main>
   );
+}
+
+/** Where "Sign in with SSO" leads, once the server says the SSO is configured; else undefined. */
+function useSsoLoginUrl(): string | undefined {
+  const [url, setUrl] = useState<string>();
+  useEffect(() => {
+    const controller = new AbortController();
+    requestJson('GET', '/api/v1/auth/methods', { signal: controller.signal })
+      .then((answer) => {
+        const loginUrl = (answer as { oidc?: { loginUrl?: unknown } | null }).oidc?.loginUrl;
+        // Only a path on this server: the answer decides where the browser goes.
+        if (typeof loginUrl === 'string' && /^\/(?![/\\])/.test(loginUrl)) setUrl(loginUrl);
+      })
+      // Without the answer the password form still works; the SSO button stays hidden.
+      .catch(() => {});
+    return () => controller.abort();
+  }, []);
+  return url;
 }

@@ -1,9 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SESSION_COOKIE } from '../authentication.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { refuseCrossSiteRequest, SESSION_COOKIE } from '../authentication.js';
 import type { WebContext } from '../context.js';
+import { oidcRoutes } from '../oidc/oidc-routes.js';
+import { startSession } from './session-cookie.js';
 
 const UserView = Type.Object({
   username: Type.String(),
@@ -19,9 +21,34 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Sign-in for browsers: a session in an HttpOnly, SameSite=Strict cookie. */
+/**
+ * Sign-in for browsers: with a password, or through the SSO (OpenID Connect) when configured;
+ * either way a session in an HttpOnly, SameSite=Strict cookie.
+ */
 export async function authRoutes(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
+    '/api/v1/auth/methods',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'How one can sign in here: password, and the SSO when configured',
+        response: {
+          200: Type.Object({
+            password: Type.Boolean(),
+            oidc: Type.Union([Type.Object({ loginUrl: Type.String() }), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async () => ({
+      password: true,
+      oidc: ctx.oidc ? { loginUrl: '/api/v1/auth/oidc/login' } : null,
+    }),
+  );
+  await app.register(oidcRoutes, ctx);
 
   api.post(
     '/api/v1/auth/login',
@@ -35,6 +62,9 @@ export async function authRoutes(app: FastifyInstance, ctx: WebContext): Promise
       },
     },
     async (request, reply) => {
+      // Public, so the authentication hook's check does not run: a page on another site must
+      // not sign this browser in to an account of its choosing (login CSRF).
+      refuseCrossSiteRequest(request);
       const { username, password } = request.body;
       let user: Awaited<ReturnType<typeof ctx.accounts.verifyLogin>>;
       try {
@@ -46,20 +76,17 @@ export async function authRoutes(app: FastifyInstance, ctx: WebContext): Promise
             action: 'auth.login',
             ip: request.ip,
             outcome: 'denied',
-            details: { reason: err.code },
+            details: { method: 'password', reason: err.code },
           });
         }
         throw err;
       }
-      const session = await ctx.sessions.create(user.id, {
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
-      });
-      setSessionCookie(request, reply, session, ctx.sessionTtlHours);
+      await startSession(request, reply, ctx, user.id);
       await ctx.audit.record({
         actor: `user:${user.username}`,
         action: 'auth.login',
         ip: request.ip,
+        details: { method: 'password' },
       });
       return { user: { username: user.username, displayName: user.displayName, role: user.role } };
     },
@@ -104,21 +131,6 @@ export async function authRoutes(app: FastifyInstance, ctx: WebContext): Promise
       };
     },
   );
-}
-
-function setSessionCookie(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  value: string,
-  ttlHours: number,
-): void {
-  reply.setCookie(SESSION_COOKIE, value, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: request.protocol === 'https',
-    maxAge: Math.round(ttlHours * 3600),
-  });
 }
 
 export function actorOf(request: FastifyRequest): string {
