@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['ioc:source'] } },
   test: {
-    include: ['*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['*/src/**/*.test.ts', 'ioc-web/app/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

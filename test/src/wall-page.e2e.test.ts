@@ -1,19 +1,27 @@
 // The video wall in real Chromium (WebGL through SwiftShader) against a real `ioc start --demo`:
 // the app is built with Vite into a temporary folder and served by a small front server that
-// hands every /api request to the running IOC, so the data is the demo province's own.
+// hands every /api and /socket.io request (WebSocket upgrades too) to the running IOC, so the
+// data is the demo province's own and the wall follows the room's live socket.io feed.
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath } from './browser.js';
-import { ADMIN_PASSWORD, type IocServer, startIocServer } from './ioc-server.js';
+import {
+  ADMIN_PASSWORD,
+  type IocPorts,
+  type IocServer,
+  iocEnvironment,
+  startIocServer,
+} from './ioc-server.js';
 
 const appRoot = fileURLToPath(new URL('../../ioc-web/app/', import.meta.url));
 
@@ -21,6 +29,11 @@ const appRoot = fileURLToPath(new URL('../../ioc-web/app/', import.meta.url));
 interface WallProbe {
   room: string;
   connection: string;
+  transport: string | null;
+  roomName: string | null;
+  roomMissing: boolean;
+  scene: string | null;
+  roomUnits: number | null;
   sensorCount: number;
   layers: Record<string, number>;
   openAlerts: number;
@@ -41,6 +54,27 @@ const HOT_ROOM_RULE = {
   },
 };
 
+// A device of the district room (placed in its first ward) whose level raises a critical alert.
+const IN_ROOM_DEVICE = 'wall-e2e-ward';
+const OUT_OF_ROOM_DEVICE = 'wall-e2e-hoi-an';
+const HOI_AN = { unit: '20410', lon: 108.33, lat: 15.88 };
+const WARD_RULE = {
+  id: 'wall-e2e-ward-level',
+  name: { vi: 'Mực nước phường (kiểm thử)', en: 'Ward water level (test)' },
+  severity: 'critical',
+  scope: { device: IN_ROOM_DEVICE },
+  condition: { kind: 'threshold', metric: 'level_cm', op: 'above', value: 1000 },
+  message: { vi: 'Ngập tại {deviceName}: {value} cm', en: 'Flooding at {deviceName}: {value} cm' },
+};
+
+/** A unit's shape as `GET /api/v1/units?format=geojson` gives it. */
+type UnitGeometry =
+  | { type: 'Polygon'; coordinates: number[][][] }
+  | { type: 'MultiPolygon'; coordinates: number[][][][] };
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, read by the assertions that use them
+type Json = Record<string, any>;
+
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -51,12 +85,20 @@ const contentTypes: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** The built app from `root`, index.html for other paths, /api and /healthz to the IOC. */
+/**
+ * The built app from `root`, index.html for other paths; /api, /healthz and /socket.io
+ * (long polling and WebSocket upgrades) to the IOC. It outlives IOC restarts, as a reverse
+ * proxy in front of a real IOC does.
+ */
 async function frontServer(root: string, upstream: string): Promise<Server> {
   const target = new URL(upstream);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
+    if (
+      url.pathname.startsWith('/api/') ||
+      url.pathname === '/healthz' ||
+      url.pathname.startsWith('/socket.io/')
+    ) {
       const forward = request(
         {
           host: target.hostname,
@@ -75,6 +117,22 @@ async function frontServer(root: string, upstream: string): Promise<Server> {
       return;
     }
     serveFile(root, url.pathname, res).catch(() => res.writeHead(500).end());
+  });
+  // WebSocket: replay the upgrade request to the IOC and splice the two sockets.
+  server.on('upgrade', (req, socket, head) => {
+    const back = connectTcp(Number(target.port), target.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      }
+      back.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) back.write(head);
+      back.pipe(socket).pipe(back);
+    });
+    back.on('error', () => socket.destroy());
+    socket.on('error', () => back.destroy());
+    back.on('close', () => socket.destroy());
+    socket.on('close', () => back.destroy());
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -127,41 +185,92 @@ async function signInCookie(base: string, username: string, password: string): P
 }
 
 describe('the video wall in Chromium against the demo IOC', () => {
+  let environment: { env: NodeJS.ProcessEnv; ports: IocPorts; dataDir: string };
   let ioc: IocServer;
   let outDir: string;
   let front: Server;
   let baseUrl: string;
   let browser: Browser;
   let adminCookie: string;
-  let operatorPassword: string;
+  const passwords: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  let roomUnits: string[] = [];
   const contexts: BrowserContext[] = [];
   const requested: string[] = [];
   const pageErrors: Error[] = [];
 
-  const api = async (cookie: string, path: string) => {
-    const answer = await fetch(`${ioc.url}${path}`, { headers: { cookie } });
-    return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+  const api = async (
+    cookie: string,
+    path: string,
+    options: { method?: string; body?: unknown } = {},
+  ) => {
+    const answer = await fetch(`${ioc.url}${path}`, {
+      method: options.method ?? 'GET',
+      headers: {
+        cookie,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await answer.text();
+    return { status: answer.status, body: (text ? JSON.parse(text) : {}) as Json };
   };
+
+  async function publish(deviceId: string, values: Record<string, number>): Promise<void> {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ioc.ports.mqtt}`, {
+      username: deviceId,
+      password: secrets[deviceId],
+      clientId: deviceId,
+    });
+    await client.publishAsync(`ioc/v1/devices/${deviceId}/telemetry`, JSON.stringify({ values }), {
+      qos: 1,
+    });
+    await client.endAsync();
+  }
+
+  /** Registers a water-level device with a position; returns nothing, keeps its secret. */
+  async function provision(id: string, unit: string, lon: number, lat: number): Promise<void> {
+    const answer = await api(adminCookie, '/api/v1/devices', {
+      method: 'POST',
+      body: { id, type: 'water-level', unit, name: `Wall test ${id}`, lon, lat },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    secrets[id] = answer.body.secret as string;
+  }
 
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'ioc-wall-e2e-'));
+    environment = await iocEnvironment();
     [ioc] = await Promise.all([
-      startIocServer({ args: ['--demo'] }),
+      startIocServer({ args: ['--demo'], environment }),
       buildApp(join(outDir, 'app')),
     ]);
     front = await frontServer(join(outDir, 'app'), ioc.url);
     baseUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
     const accounts = JSON.parse(await readFile(join(ioc.dataDir, 'demo-accounts.json'), 'utf8'));
-    operatorPassword = (accounts as { username: string; password: string }[]).find(
-      (a) => a.username === 'operator',
-    )?.password as string;
+    for (const account of accounts as { username: string; password: string }[]) {
+      passwords[account.username] = account.password;
+    }
     adminCookie = await signInCookie(ioc.url, 'admin', ADMIN_PASSWORD);
-    const created = await fetch(`${ioc.url}/api/v1/rules`, {
-      method: 'POST',
-      headers: { cookie: adminCookie, 'content-type': 'application/json' },
-      body: JSON.stringify(HOT_ROOM_RULE),
-    });
-    expect(created.status).toBe(201);
+
+    // One device inside the district room (at a point of its first ward), one far outside.
+    const room = await api(adminCookie, '/api/v1/rooms/khu-vuc');
+    expect(room.status).toBe(200);
+    roomUnits = room.body.room.scope.units as string[];
+    expect(roomUnits.length).toBeGreaterThan(0);
+    const shapes = await api(adminCookie, '/api/v1/units?format=geojson');
+    const ward = (
+      shapes.body.features as { properties: { code: string }; geometry: UnitGeometry }[]
+    ).find((f) => f.properties.code === roomUnits[0]);
+    const [lon, lat] = innerPoint(ward?.geometry);
+    const located = await api(adminCookie, `/api/v1/units/locate?lon=${lon}&lat=${lat}`);
+    expect(located.status).toBe(200);
+    await provision(IN_ROOM_DEVICE, located.body.unit.code as string, lon, lat);
+    await provision(OUT_OF_ROOM_DEVICE, HOI_AN.unit, HOI_AN.lon, HOI_AN.lat);
+    for (const rule of [HOT_ROOM_RULE, WARD_RULE]) {
+      const created = await api(adminCookie, '/api/v1/rules', { method: 'POST', body: rule });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    }
     // The demo server-room sensors report every few seconds: wait for their alerts.
     const deadline = Date.now() + 90_000;
     while ((await api(adminCookie, '/api/v1/alerts?state=open')).body.total === 0) {
@@ -203,29 +312,38 @@ describe('the video wall in Chromium against the demo IOC', () => {
     expect(pageErrors.splice(0)).toEqual([]);
     expect(seen.length).toBeGreaterThan(0);
     expect(
-      seen.filter((url) => /^https?:/.test(url) && new URL(url).hostname !== '127.0.0.1'),
+      seen.filter((url) => /^(https?|wss?):/.test(url) && new URL(url).hostname !== '127.0.0.1'),
     ).toEqual([]);
   });
 
-  async function openWall(username: string, password: string): Promise<Page> {
+  async function signedInPage(username: string): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
     contexts.push(context);
     context.on('request', (r) => requested.push(r.url()));
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error));
+    page.on('websocket', (ws) => requested.push(ws.url()));
     await page.goto(`${baseUrl}/login`);
     await page.getByTestId('login-username').fill(username);
-    await page.getByTestId('login-password').fill(password);
+    await page
+      .getByTestId('login-password')
+      .fill(username === 'admin' ? ADMIN_PASSWORD : (passwords[username] as string));
     await page.getByTestId('login-submit').click();
     await page.getByTestId('console').waitFor();
-    await page.goto(`${baseUrl}/wall/tinh`);
+    return page;
+  }
+
+  /** Opens the room's wall and waits until it is live on the socket with the map fitted. */
+  async function openWall(username: string, room = 'tinh', withAlerts = true): Promise<Page> {
+    const page = await signedInPage(username);
+    await page.goto(`${baseUrl}/wall/${room}`);
     await page.getByTestId('wall').waitFor();
-    // Live, with the map fitted to the province (unit names drawn) and the data in.
     await page.waitForFunction(
       `(() => {
         const wall = window.__iocWall;
-        return wall?.connection === 'live' && (wall.layers['unit-labels'] ?? 0) > 0 &&
-          wall.openAlerts > 0;
+        return wall?.connection === 'live' && wall.transport === 'socket' &&
+          wall.roomName !== null && (wall.layers['unit-labels'] ?? 0) > 0 &&
+          (${withAlerts} ? wall.openAlerts > 0 : true);
       })()`,
       null,
       { timeout: 60_000 },
@@ -236,20 +354,30 @@ describe('the video wall in Chromium against the demo IOC', () => {
   // Browser-side code is passed as text: this package type-checks for Node, without the DOM.
   const probe = (page: Page) => page.evaluate('window.__iocWall') as Promise<WallProbe>;
 
-  it('draws the province, every positioned sensor and the open alerts (admin)', async () => {
-    const page = await openWall('admin', ADMIN_PASSWORD);
+  const positionedCount = (devices: { lat: number | null; lon: number | null }[]) =>
+    devices.filter((d) => d.lat !== null && d.lon !== null).length;
 
-    const devices = (await api(adminCookie, '/api/v1/devices?limit=1000')).body.devices as {
-      lat: number | null;
-      lon: number | null;
-    }[];
-    const positioned = devices.filter((d) => d.lat !== null && d.lon !== null).length;
+  it('draws the province, every positioned sensor and the open alerts (admin)', async () => {
+    const page = await openWall('admin');
+
+    const devices = (await api(adminCookie, '/api/v1/devices?limit=1000')).body.devices;
+    const positioned = positionedCount(devices);
     expect(positioned).toBeGreaterThan(0);
     await expect.poll(async () => (await probe(page)).sensorCount).toBe(positioned);
     const wall = await probe(page);
-    expect(wall).toMatchObject({ room: 'tinh', devicesDenied: false, mapFailed: null });
+    expect(wall).toMatchObject({
+      room: 'tinh',
+      transport: 'socket',
+      roomName: 'Trung tâm điều hành thông minh tỉnh',
+      roomUnits: null,
+      devicesDenied: false,
+      mapFailed: null,
+    });
     expect(wall.layers['sensor-points']).toBeGreaterThan(0);
     expect(wall.layers['sensor-points']).toBeLessThanOrEqual(positioned);
+    expect(await page.getByTestId('wall-room').textContent()).toBe(
+      'Trung tâm điều hành thông minh tỉnh',
+    );
 
     // The map: MapLibre's canvas and deck.gl's, both full size.
     const canvases = (await page.evaluate(
@@ -297,7 +425,8 @@ describe('the video wall in Chromium against the demo IOC', () => {
     expect(await page.getByTestId('wall-clock').textContent()).toMatch(
       /^\d{2}:\d{2}:\d{2}\d{2}\/\d{2}\/\d{4}$/,
     );
-    expect(await page.getByTestId('wall-kpi').count()).toBe(4);
+    // KPI history is REST (static, daily figures), loaded once the room is known.
+    await expect.poll(() => page.getByTestId('wall-kpi').count()).toBe(4);
 
     // A screenshot with a picture in it: many distinct colours, not a blank or flat page.
     const shot = join(outDir, 'wall.png');
@@ -322,42 +451,117 @@ describe('the video wall in Chromium against the demo IOC', () => {
     expect(colours).toBeGreaterThan(500);
   });
 
-  it('shows the demo operator the alerts and KPIs, and devices as far as the role allows', async () => {
-    const page = await openWall('operator', operatorPassword);
-    const operatorCookie = await signInCookie(ioc.url, 'operator', operatorPassword);
-    const devices = await api(operatorCookie, '/api/v1/devices?limit=1000');
+  it("shows the district operator only their room's units and sensors", async () => {
+    const page = await openWall('khuvuc', 'khu-vuc', false);
+    const districtCookie = await signInCookie(ioc.url, 'khuvuc', passwords.khuvuc as string);
+    const scoped = await api(districtCookie, '/api/v1/devices?limit=1000');
+    expect(scoped.status).toBe(200);
+    const ids = (scoped.body.devices as { id: string }[]).map((d) => d.id);
+    expect(ids).toContain(IN_ROOM_DEVICE);
+    expect(ids).not.toContain(OUT_OF_ROOM_DEVICE);
+    const positioned = positionedCount(scoped.body.devices);
+    await expect.poll(async () => (await probe(page)).sensorCount).toBe(positioned);
+    const all = positionedCount(
+      (await api(adminCookie, '/api/v1/devices?limit=1000')).body.devices,
+    );
+    expect(positioned).toBeLessThan(all);
     const wall = await probe(page);
-    if (devices.status === 403) {
-      // Today listing devices is an admin right: the wall says so instead of an empty map.
-      expect(wall.devicesDenied).toBe(true);
-      expect(await page.getByTestId('wall-devices-denied').textContent()).toBe(
-        'Tài khoản này chưa có quyền xem danh sách thiết bị.',
-      );
-    } else {
-      const list = devices.body.devices as { lat: number | null; lon: number | null }[];
-      const positioned = list.filter((d) => d.lat !== null && d.lon !== null).length;
-      await expect.poll(async () => (await probe(page)).sensorCount).toBe(positioned);
-    }
-    expect(Number(await page.getByTestId('wall-alert-count').textContent())).toBeGreaterThan(0);
-    expect(await page.getByTestId('wall-kpi').count()).toBe(4);
-    expect(await page.getByTestId('wall-room').textContent()).toBe('Toàn tỉnh');
+    expect(wall.roomName).toBe(
+      (await api(districtCookie, '/api/v1/rooms/khu-vuc')).body.room.name.vi,
+    );
+    expect(await page.getByTestId('wall-room').textContent()).toBe(wall.roomName);
+    // The map is framed on the room: its units only (with their subtrees), named at ward level.
+    expect(wall.roomUnits).toBeGreaterThanOrEqual(roomUnits.length);
+    expect(wall.layers['unit-labels']).toBeLessThanOrEqual(wall.roomUnits as number);
+
+    // The province room is not theirs: one clear message, in Vietnamese and in English.
+    await page.goto(`${baseUrl}/wall/tinh`);
+    const missing = page.getByTestId('wall-room-missing');
+    await missing.waitFor({ timeout: 20_000 });
+    const text = (await missing.textContent()) ?? '';
+    expect(text).toContain('Không mở được phòng điều hành “tinh”');
+    expect(text).toContain('Cannot open operations room “tinh”');
+    expect(await page.getByTestId('wall-map').count()).toBe(0);
   });
 
-  it('shows "reconnecting" while the server cannot be reached, and recovers by itself', async () => {
-    const page = await openWall('admin', ADMIN_PASSWORD);
+  it('shows an alert a device raises within seconds, pushed over the socket', async () => {
+    const page = await openWall('khuvuc', 'khu-vuc', false);
+    const before = (await probe(page)).openAlerts;
+    const polledSince = requested.length;
+
+    const sent = Date.now();
+    await publish(IN_ROOM_DEVICE, { level_cm: 1500, battery_v: 12 });
+    // Critical and newest: the first row of the panel.
+    await expect
+      .poll(async () => (await probe(page)).openAlerts, { timeout: 10_000, interval: 100 })
+      .toBe(before + 1);
+    const elapsed = Date.now() - sent;
+    expect(elapsed).toBeLessThan(10_000);
+    const first = page.getByTestId('wall-alert').first();
+    // The rule's Vietnamese message, with the value written the Vietnamese way (1.500).
+    expect(await first.textContent()).toMatch(/Ngập tại Wall test wall-e2e-ward: 1\.?500 cm/);
+    const open = await api(adminCookie, `/api/v1/alerts?state=open&limit=1000`);
+    const raised = (open.body.alerts as { id: string; ruleId: string }[]).find(
+      (a) => a.ruleId === WARD_RULE.id,
+    );
+    expect(await first.getAttribute('data-alert-id')).toBe(raised?.id);
+
+    // It came over the socket: the wall never polled the REST alert list.
+    expect((await probe(page)).transport).toBe('socket');
+    expect(requested.slice(polledSince).filter((u) => u.includes('/api/v1/alerts'))).toEqual([]);
+    expect(requested.filter((u) => u.includes('/api/v1/alerts'))).toEqual([]);
+  });
+
+  it('shows "reconnecting" while the IOC restarts, and recovers by itself', async () => {
+    const page = await openWall('admin');
+    const sensors = (await probe(page)).sensorCount;
     expect(await page.getByTestId('wall-connection').count()).toBe(0);
 
-    await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+    expect(await ioc.stop()).toBe(0);
     await page.getByTestId('wall-connection').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('wall-connection').textContent()).toBe(
       'Mất kết nối, đang kết nối lại…',
     );
     // The last picture stays: sensors and alerts are still drawn.
-    expect((await probe(page)).sensorCount).toBeGreaterThan(0);
+    expect((await probe(page)).sensorCount).toBe(sensors);
     expect(await page.getByTestId('wall-alert').count()).toBeGreaterThan(0);
 
-    await page.unroute('**/api/**');
-    await page.getByTestId('wall-connection').waitFor({ state: 'detached', timeout: 30_000 });
-    expect((await probe(page)).connection).toBe('live');
-  });
+    // Same ports, same data directory: the wall rejoins the room and takes a fresh snapshot.
+    ioc = await startIocServer({ args: ['--demo'], environment });
+    await page.getByTestId('wall-connection').waitFor({ state: 'detached', timeout: 60_000 });
+    await page
+      .waitForFunction(
+        `window.__iocWall?.connection === 'live' && window.__iocWall.transport === 'socket'`,
+        null,
+        { timeout: 60_000 },
+      )
+      .catch(async (error) => {
+        throw new Error(`${error}\nat ${page.url()}: ${JSON.stringify(await probe(page))}`);
+      });
+    await expect.poll(async () => (await probe(page)).sensorCount).toBe(sensors);
+  }, 180_000);
 });
+
+/** A point inside a polygon's outer ring: the bounding-box centre, nudged along a scan line. */
+function innerPoint(geometry: UnitGeometry | undefined): [number, number] {
+  if (!geometry) throw new Error('the room unit has no geometry');
+  const ring = (
+    geometry.type === 'Polygon' ? geometry.coordinates[0] : geometry.coordinates[0]?.[0]
+  ) as [number, number][];
+  const xs = ring.map((p) => p[0]);
+  const ys = ring.map((p) => p[1]);
+  const y = (Math.min(...ys) + Math.max(...ys)) / 2;
+  // Where the horizontal line through the middle crosses the ring: the midpoint of the first pair.
+  const crossings: number[] = [];
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i] as [number, number];
+    const [xj, yj] = ring[j] as [number, number];
+    if (yi > y !== yj > y) crossings.push(xi + ((y - yi) * (xj - xi)) / (yj - yi));
+  }
+  crossings.sort((a, b) => a - b);
+  const x =
+    crossings.length >= 2
+      ? ((crossings[0] as number) + (crossings[1] as number)) / 2
+      : (Math.min(...xs) + Math.max(...xs)) / 2;
+  return [x, y];
+}

@@ -9,6 +9,8 @@ import { SessionProvider, useSession } from './session';
 
 // The wall pulls in maplibre and deck.gl: load it only when a wall is opened.
 const WallPage = lazy(() => import('./wall/WallPage'));
+// The operator console (alerts, devices, admin pages and the uPlot chart): its own chunk too.
+const OperatorConsole = lazy(() => import('./console/ConsoleApp'));
 
 export function App() {
   return (
@@ -33,6 +35,15 @@ function Routes() {
     return (
       <Suspense fallback={<SessionSplash />}>
         <WallPage room={wall[1]} />
+      </Suspense>
+    );
+  }
+
+  if (path === '/console' || path.startsWith('/console/')) {
+    if (state.status !== 'signed-in') return <Redirect to="/login" />;
+    return (
+      <Suspense fallback={<SessionSplash />}>
+        <OperatorConsole user={state.user} />
       </Suspense>
     );
   }

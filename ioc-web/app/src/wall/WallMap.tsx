@@ -7,7 +7,8 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Sensor } from './device-state';
-import { mainlandBounds, unitLabels, withChoropleth } from './map-geometry';
+import { unitLabels, withChoropleth } from './map-geometry';
+import type { Bounds } from './room-scope';
 import { SensorClusters } from './sensor-clusters';
 import type { KpiBreakdown, UnitCollection } from './wall-api';
 import { WALL_FONT, wallLayers } from './wall-layers';
@@ -28,14 +29,22 @@ function offlineStyle(): StyleSpecification {
         type: 'fill',
         source: 'units',
         filter: ['>=', ['get', 'level'], 1],
-        paint: { 'fill-color': ['get', 'fill'], 'fill-opacity': 0.62 },
+        // Units outside the room stay as a faint outline for orientation.
+        paint: {
+          'fill-color': ['get', 'fill'],
+          'fill-opacity': ['case', ['==', ['get', 'inRoom'], false], 0.1, 0.62],
+        },
       },
       {
         id: 'unit-line',
         type: 'line',
         source: 'units',
         filter: ['>=', ['get', 'level'], 1],
-        paint: { 'line-color': '#5f7f95', 'line-width': 0.8, 'line-opacity': 0.8 },
+        paint: {
+          'line-color': '#5f7f95',
+          'line-width': 0.8,
+          'line-opacity': ['case', ['==', ['get', 'inRoom'], false], 0.25, 0.8],
+        },
       },
       {
         id: 'province-line',
@@ -55,6 +64,10 @@ export interface MapDrawn {
 
 export interface WallMapProps {
   boundaries?: UnitCollection;
+  /** What the map frames: the room, or the current scene's unit. */
+  bounds: Bounds | null;
+  /** Unit codes in the room (null: all); the others are dimmed and unnamed. */
+  roomUnits: ReadonlySet<string> | null;
   choropleth?: KpiBreakdown;
   sensors: readonly Sensor[];
   pulses: ReadonlyArray<[number, number]>;
@@ -68,11 +81,11 @@ const PULSE_MS = 1_600;
 const PULSE_FRAME_MS = 50; // software WebGL on some walls: 20 frames a second is plenty
 
 export function WallMap(props: WallMapProps) {
-  const { boundaries, choropleth, sensors, pulses, scale, onDrawn, onFailed } = props;
+  const { boundaries, bounds, roomUnits, choropleth, sensors, pulses, scale } = props;
+  const { onDrawn, onFailed } = props;
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MapLibreMap | null>(null);
   const overlayRef = useRef<MapboxOverlay | null>(null);
-  const fitted = useRef(false);
   const [zoom, setZoom] = useState(0);
   const [styleReady, setStyleReady] = useState(false);
   const [fontReady, setFontReady] = useState(false);
@@ -103,7 +116,6 @@ export function WallMap(props: WallMapProps) {
     return () => {
       mapRef.current = null;
       overlayRef.current = null;
-      fitted.current = false;
       map.remove();
     };
   }, [onFailed]);
@@ -126,17 +138,26 @@ export function WallMap(props: WallMapProps) {
     if (!map || !styleReady || !boundaries) return;
     const source = map.getSource('units');
     if (source && 'setData' in source && typeof source.setData === 'function') {
-      source.setData(withChoropleth(boundaries, choropleth));
+      source.setData(inRoom(withChoropleth(boundaries, choropleth), roomUnits));
     }
-    const bounds = mainlandBounds(boundaries);
-    if (bounds && !fitted.current) {
-      fitted.current = true;
-      map.fitBounds(bounds, { padding: 32, duration: 0 });
-      setZoom(map.getZoom());
-    }
-  }, [boundaries, choropleth, styleReady]);
+  }, [boundaries, choropleth, roomUnits, styleReady]);
 
-  const labels = useMemo(() => (boundaries ? unitLabels(boundaries, 1) : []), [boundaries]);
+  // Fit when the frame changes (room known, next scene); not on every data update.
+  const frame = bounds?.join(',');
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !styleReady || !frame) return;
+    const box = frame.split(',').map(Number) as [number, number, number, number];
+    map.fitBounds(box, { padding: 32, duration: 0 });
+    setZoom(map.getZoom());
+  }, [frame, styleReady]);
+
+  const labels = useMemo(() => {
+    if (!boundaries) return [];
+    // The room's own level of detail: a district room names its wards.
+    const level = roomUnits ? Math.max(1, ...roomLevels(boundaries, roomUnits)) : 1;
+    return unitLabels(boundaries, level).filter((l) => !roomUnits || roomUnits.has(l.code));
+  }, [boundaries, roomUnits]);
   const clusters = useMemo(() => new SensorClusters(sensors), [sensors]);
   const wholeZoom = Math.floor(zoom);
   const marks = useMemo(() => clusters.marksAt(wholeZoom), [clusters, wholeZoom]);
@@ -169,6 +190,26 @@ export function WallMap(props: WallMapProps) {
   }, [zoom, scale, labels, marks, pulses, fontReady, onDrawn]);
 
   return <div ref={container} className="wall-map" data-testid="wall-map" />;
+}
+
+function inRoom(units: UnitCollection, roomUnits: ReadonlySet<string> | null): UnitCollection {
+  if (!roomUnits) return units;
+  return {
+    ...units,
+    features: units.features.map((f) => ({
+      ...f,
+      properties: { ...f.properties, inRoom: roomUnits.has(f.properties.code) },
+    })),
+  };
+}
+
+/** Levels of the room's top units (the shallowest level present in the room). */
+function roomLevels(units: UnitCollection, roomUnits: ReadonlySet<string>): number[] {
+  let top = Number.POSITIVE_INFINITY;
+  for (const f of units.features) {
+    if (roomUnits.has(f.properties.code)) top = Math.min(top, f.properties.level);
+  }
+  return Number.isFinite(top) ? [top] : [];
 }
 
 function dataLength(layer: Layer): number {

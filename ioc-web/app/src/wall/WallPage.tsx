@@ -19,14 +19,19 @@ import {
 } from 'react';
 import { ProductMark } from '../components/ProductMark';
 import { formatTime } from '../i18n/datetime';
+import { en } from '../i18n/en';
 import { useI18n } from '../i18n/i18n';
+import { vi } from '../i18n/vi';
 import { useSession } from '../session';
 import { AlertsPanel } from './AlertsPanel';
 import { DeviceHealth } from './DeviceHealth';
-import { sensorsOf } from './device-state';
+import { type Sensor, sensorsOf } from './device-state';
 import { KpiTiles } from './KpiTiles';
 import { MapLegend } from './MapLegend';
 import { unitLabels } from './map-geometry';
+import { RoomScope } from './room-scope';
+import { sceneShows, useSceneRotation } from './scene-rotation';
+import { SocketSource } from './socket-source';
 import { WallClock } from './WallClock';
 import { type MapDrawn, WallMap } from './WallMap';
 import { PollingSource, WallFeed } from './wall-data';
@@ -35,6 +40,13 @@ import { PollingSource, WallFeed } from './wall-data';
 export interface WallProbe {
   room: string;
   connection: string;
+  /** `socket` (the room's live feed) or `poll` (REST fallback). */
+  transport: string | null;
+  roomName: string | null;
+  roomMissing: boolean;
+  scene: string | null;
+  /** Units in the room (null: every unit). */
+  roomUnits: number | null;
   sensorCount: number;
   layers: Record<string, number>;
   openAlerts: number;
@@ -48,21 +60,34 @@ declare global {
   }
 }
 
-/** Room ids that mean the whole province until rooms exist on the server. */
-const PROVINCE_ROOMS = new Set(['tinh', 'province', 'ioc']);
-
 export default function WallPage({ room }: { room: string }) {
   const { t, language } = useI18n();
   const { expired } = useSession();
+  const query = useMemo(() => new URLSearchParams(window.location.search), []);
   const feed = useMemo(() => {
-    const kpi = new URLSearchParams(window.location.search).get('kpi') ?? undefined;
-    return new WallFeed(room, new PollingSource({ choroplethKpi: kpi }));
-  }, [room]);
+    const choroplethKpi = query.get('kpi') ?? undefined;
+    // `?source=poll`: REST only (diagnosis, networks that block WebSocket and long polling).
+    const source =
+      query.get('source') === 'poll'
+        ? new PollingSource({ choroplethKpi })
+        : new SocketSource(room, { choroplethKpi });
+    return new WallFeed(room, source);
+  }, [room, query]);
   useEffect(() => {
     feed.start(expired);
     return () => feed.stop();
   }, [feed, expired]);
   const data = useSyncExternalStore(feed.subscribe, feed.snapshot);
+
+  const scope = useMemo(
+    () => (data.boundaries ? new RoomScope(data.roomInfo, data.boundaries) : undefined),
+    [data.roomInfo, data.boundaries],
+  );
+  const scene = useSceneRotation(data.roomInfo, query.get('scene'));
+  const bounds = useMemo(
+    () => (scope && data.roomInfo ? scope.bounds(scene?.view.unit) : null),
+    [scope, data.roomInfo, scene],
+  );
 
   const sensors = useMemo(
     () => sensorsOf(data.devices ?? [], data.alerts ?? []),
@@ -111,16 +136,23 @@ export default function WallPage({ room }: { room: string }) {
     window.__iocWall = Object.freeze({
       room,
       connection: data.connection,
+      transport: data.transport ?? null,
+      roomName: data.roomInfo?.name.vi ?? null,
+      roomMissing: data.roomMissing,
+      scene: scene?.id ?? null,
+      roomUnits: scope?.units?.size ?? null,
       sensorCount: drawn.sensorCount,
       layers: { ...drawn.layers },
       openAlerts: data.alerts?.length ?? 0,
       devicesDenied: data.devicesDenied,
       mapFailed,
     });
-  }, [room, data.connection, data.alerts, data.devicesDenied, drawn, mapFailed]);
+  }, [room, data, scene, scope, drawn, mapFailed]);
   useEffect(() => () => void delete window.__iocWall, []);
 
-  const roomTitle = PROVINCE_ROOMS.has(room) ? t.wall.wholeProvince : t.wall.room(room);
+  if (data.roomMissing) return <RoomMissing room={room} />;
+
+  const roomTitle = data.roomInfo ? data.roomInfo.name[language] : t.wall.room(room);
   const place = provinceName
     ? language === 'en'
       ? (provinceName.nameEn ?? provinceName.name)
@@ -138,6 +170,9 @@ export default function WallPage({ room }: { room: string }) {
           </h1>
           <p className="wall-subtitle">
             {t.productName} · <span data-testid="wall-room">{roomTitle}</span>
+            {scene && (data.roomInfo?.scenes.length ?? 0) > 1 && (
+              <span data-testid="wall-scene"> · {scene.title[language]}</span>
+            )}
           </p>
         </div>
         <div className="wall-status">
@@ -158,9 +193,11 @@ export default function WallPage({ room }: { room: string }) {
         <div className="wall-map-area">
           <WallMap
             boundaries={data.boundaries}
-            choropleth={data.choropleth}
-            sensors={sensors}
-            pulses={pulses}
+            bounds={bounds}
+            roomUnits={scope?.units ?? null}
+            choropleth={sceneShows(scene, 'kpi') ? data.choropleth : undefined}
+            sensors={sceneShows(scene, 'sensors') ? sensors : NO_SENSORS}
+            pulses={sceneShows(scene, 'alerts') ? pulses : NO_PULSES}
             scale={scale}
             onDrawn={setDrawn}
             onFailed={onMapFailed}
@@ -174,10 +211,28 @@ export default function WallPage({ room }: { room: string }) {
         </div>
         <div className="wall-side">
           <AlertsPanel alerts={data.alerts} unitNames={unitNames} />
-          <KpiTiles kpis={data.kpis} loading={data.kpis.length === 0} />
+          <KpiTiles kpis={data.kpis} loading={!data.kpisLoaded} />
           <DeviceHealth sensors={sensors} denied={data.devicesDenied} />
         </div>
       </main>
+    </div>
+  );
+}
+
+const NO_SENSORS: Sensor[] = [];
+const NO_PULSES: Array<[number, number]> = [];
+
+/** Unknown room, or one that is not the caller's (the server answers both alike): in both languages. */
+function RoomMissing({ room }: { room: string }) {
+  const { language } = useI18n();
+  const [first, second] = language === 'en' ? [en, vi] : [vi, en];
+  return (
+    <div className="wall wall-missing" data-testid="wall-room-missing" role="alert">
+      <ProductMark size={64} />
+      <h1 lang={language}>{first.wall.roomMissing.title(room)}</h1>
+      <p lang={language}>{first.wall.roomMissing.body}</p>
+      <h2 lang={language === 'en' ? 'vi' : 'en'}>{second.wall.roomMissing.title(room)}</h2>
+      <p lang={language === 'en' ? 'vi' : 'en'}>{second.wall.roomMissing.body}</p>
     </div>
   );
 }

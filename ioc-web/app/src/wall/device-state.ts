@@ -1,7 +1,8 @@
-// A sensor's state on the wall, derived from what the REST API gives today: the open alerts
-// that name the device. The device list has no presence flag (lastSeenAt follows connects and
-// disconnects, not reports), so "offline" comes from the offline / missing-data rules' alerts,
-// or from a device that has never connected. The socket feed can carry presence directly.
+// A sensor's state on the wall: offline from its real presence (the socket feed carries the
+// broker's presence; null there means not seen since the server started), alert or warning
+// from the open alerts that name it, worst first. Over the REST fallback there is no
+// presence, so "offline" comes from the offline / missing-data rules' alerts, or from a
+// device that has never connected.
 import type { AlertSeverity, WallAlert, WallDevice } from './wall-api';
 
 export type SensorState = 'normal' | 'warning' | 'alert' | 'offline';
@@ -32,13 +33,14 @@ export interface Sensor {
 
 export function sensorsOf(devices: readonly WallDevice[], alerts: readonly WallAlert[]): Sensor[] {
   const alertState = new Map<string, SensorState>();
+  const offlineAlert = new Set<string>();
   for (const alert of alerts) {
     if (!alert.deviceId) continue;
-    const state: SensorState = OFFLINE_RULE.test(alert.ruleId)
-      ? 'offline'
-      : ALERTING.has(alert.severity)
-        ? 'alert'
-        : 'warning';
+    if (OFFLINE_RULE.test(alert.ruleId)) {
+      offlineAlert.add(alert.deviceId);
+      continue;
+    }
+    const state: SensorState = ALERTING.has(alert.severity) ? 'alert' : 'warning';
     const known = alertState.get(alert.deviceId);
     if (!known || stateRank[state] > stateRank[known]) alertState.set(alert.deviceId, state);
   }
@@ -46,14 +48,20 @@ export function sensorsOf(devices: readonly WallDevice[], alerts: readonly WallA
   const sensors: Sensor[] = [];
   for (const device of devices) {
     if (device.lat === null || device.lon === null || !device.enabled) continue;
-    const offline = device.lastSeenAt === null;
+    // Known presence is the truth; without it, an open offline alert or never seen.
+    const offline =
+      device.presence !== undefined
+        ? device.presence !== 'online'
+        : offlineAlert.has(device.id) || device.lastSeenAt === null;
+    const base: SensorState = offline ? 'offline' : 'normal';
+    const flagged = alertState.get(device.id);
     sensors.push({
       id: device.id,
       name: device.name,
       type: device.type,
       unit: device.unit,
       position: [device.lon, device.lat],
-      state: alertState.get(device.id) ?? (offline ? 'offline' : 'normal'),
+      state: flagged && stateRank[flagged] > stateRank[base] ? flagged : base,
     });
   }
   return sensors;

@@ -15,6 +15,25 @@ export interface WallDevice {
   lon: number | null;
   lastSeenAt: string | null;
   enabled: boolean;
+  /** Live presence from the socket feed (null: not seen since the server started); absent over REST. */
+  presence?: 'online' | 'offline' | null;
+}
+
+/** An operating room as `GET /api/v1/rooms/{id}` and the live snapshot give it. */
+export interface WallRoom {
+  id: string;
+  name: Bilingual;
+  /** Unit codes (each with its subtree) and sectors; an empty list leaves that axis open. */
+  scope: { units: string[]; sectors: string[] };
+  scenes: WallScene[];
+  kiosk: { rotation: boolean };
+}
+
+export interface WallScene {
+  id: string;
+  title: Bilingual;
+  durationS: number;
+  view: { unit?: string; layers: string[] };
 }
 
 export interface DeviceType {
@@ -148,24 +167,71 @@ export async function openAlerts(signal?: AbortSignal): Promise<WallAlert[]> {
   if (!isRecord(answer) || !Array.isArray(answer.alerts)) {
     throw new NetworkError(`GET ${path}: the answer has no alerts`);
   }
-  return answer.alerts.flatMap((row): WallAlert[] => {
-    if (!isRecord(row) || typeof row.id !== 'string') return [];
-    const severity = SEVERITIES.find((s) => s === row.severity) ?? 'info';
+  return answer.alerts.flatMap((row) => {
+    const alert = alertOf(row);
+    return alert ? [alert] : [];
+  });
+}
+
+/** One alert row (REST or socket.io `AlertSnapshot`), or undefined when malformed. */
+export function alertOf(row: unknown): WallAlert | undefined {
+  if (!isRecord(row) || typeof row.id !== 'string') return undefined;
+  return {
+    id: row.id,
+    ruleId: text(row.ruleId) ?? '',
+    severity: SEVERITIES.find((s) => s === row.severity) ?? 'info',
+    state: text(row.state) ?? 'active',
+    message: bilingual(row.message, row.id),
+    deviceId: text(row.deviceId) ?? null,
+    unit: text(row.unit) ?? null,
+    count: finite(row.count) ?? 1,
+    raisedAt: text(row.raisedAt) ?? '',
+    parentId: text(row.parentId) ?? null,
+  };
+}
+
+/** A device of a live `snapshot`, with its presence; undefined when malformed. */
+export function snapshotDeviceOf(row: unknown): WallDevice | undefined {
+  const device = deviceOf(row);
+  if (!device || !isRecord(row)) return undefined;
+  const presence = isRecord(row.presence) ? row.presence : null;
+  const state =
+    presence?.state === 'online' || presence?.state === 'offline' ? presence.state : null;
+  return { ...device, presence: state, lastSeenAt: text(presence?.at) ?? null };
+}
+
+export async function wallRoom(id: string, signal?: AbortSignal): Promise<WallRoom> {
+  const path = `/api/v1/rooms/${encodeURIComponent(id)}`;
+  const answer = await requestJson('GET', path, { signal });
+  const room = isRecord(answer) ? roomOf(answer.room) : undefined;
+  if (!room) throw new NetworkError(`GET ${path}: the answer has no room`);
+  return room;
+}
+
+export function roomOf(row: unknown): WallRoom | undefined {
+  if (!isRecord(row) || typeof row.id !== 'string') return undefined;
+  const scope = isRecord(row.scope) ? row.scope : {};
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const scenes = (Array.isArray(row.scenes) ? row.scenes : []).flatMap((s): WallScene[] => {
+    if (!isRecord(s) || typeof s.id !== 'string') return [];
+    const view = isRecord(s.view) ? s.view : {};
     return [
       {
-        id: row.id,
-        ruleId: text(row.ruleId) ?? '',
-        severity,
-        state: text(row.state) ?? 'active',
-        message: bilingual(row.message, row.id),
-        deviceId: text(row.deviceId) ?? null,
-        unit: text(row.unit) ?? null,
-        count: finite(row.count) ?? 1,
-        raisedAt: text(row.raisedAt) ?? '',
-        parentId: text(row.parentId) ?? null,
+        id: s.id,
+        title: bilingual(s.title, s.id),
+        durationS: Math.max(5, finite(s.durationS) ?? 60),
+        view: { unit: text(view.unit), layers: strings(view.layers) },
       },
     ];
   });
+  return {
+    id: row.id,
+    name: bilingual(row.name, row.id),
+    scope: { units: strings(scope.units), sectors: strings(scope.sectors) },
+    scenes,
+    kiosk: { rotation: !isRecord(row.kiosk) || row.kiosk.rotation !== false },
+  };
 }
 
 export async function kpiDefinitions(signal?: AbortSignal): Promise<KpiDefinition[]> {
@@ -186,8 +252,13 @@ export async function kpiDefinitions(signal?: AbortSignal): Promise<KpiDefinitio
   });
 }
 
-export async function kpiSeries(kpi: string, signal?: AbortSignal): Promise<KpiSeries> {
-  const path = `/api/v1/kpi?kpi=${encodeURIComponent(kpi)}&every=1d`;
+/** `unit`: the roll-up unit; the server's default (the root, or the caller's one unit) when absent. */
+export async function kpiSeries(
+  kpi: string,
+  signal?: AbortSignal,
+  unit?: string,
+): Promise<KpiSeries> {
+  const path = `/api/v1/kpi?kpi=${encodeURIComponent(kpi)}&every=1d${unitParam(unit)}`;
   const answer = await requestJson('GET', path, { signal });
   if (!isRecord(answer) || !Array.isArray(answer.points)) {
     throw new NetworkError(`GET ${path}: the answer has no points`);
@@ -204,8 +275,12 @@ export async function kpiSeries(kpi: string, signal?: AbortSignal): Promise<KpiS
   };
 }
 
-export async function kpiBreakdown(kpi: string, signal?: AbortSignal): Promise<KpiBreakdown> {
-  const path = `/api/v1/kpi/breakdown?kpi=${encodeURIComponent(kpi)}`;
+export async function kpiBreakdown(
+  kpi: string,
+  signal?: AbortSignal,
+  unit?: string,
+): Promise<KpiBreakdown> {
+  const path = `/api/v1/kpi/breakdown?kpi=${encodeURIComponent(kpi)}${unitParam(unit)}`;
   const answer = await requestJson('GET', path, { signal });
   if (!isRecord(answer) || !Array.isArray(answer.children)) {
     throw new NetworkError(`GET ${path}: the answer has no children`);
@@ -253,6 +328,10 @@ export async function unitBoundaries(signal?: AbortSignal): Promise<UnitCollecti
     ];
   });
   return { type: 'FeatureCollection', features };
+}
+
+function unitParam(unit: string | undefined): string {
+  return unit ? `&unit=${encodeURIComponent(unit)}` : '';
 }
 
 function pointOf(row: unknown): KpiPoint[] {

@@ -1,6 +1,6 @@
-// The wall's one data source. Today it polls the REST API; the per-room socket.io feed
-// (`snapshot`, then `delta`s with sequence numbers) can replace `PollingSource` behind the
-// same `WallSource` interface without touching the components.
+// The wall's data behind one interface: `SocketSource` (socket-source.ts, the default) follows
+// the room's socket.io feed; `PollingSource` here polls REST and is its fallback. Both push
+// partial `WallData` patches into a `WallFeed`, which React reads.
 import { ApiError } from '../api/client';
 import {
   type DeviceType,
@@ -16,6 +16,7 @@ import {
   unitBoundaries,
   type WallAlert,
   type WallDevice,
+  type WallRoom,
   wallDevices,
 } from './wall-api';
 
@@ -24,6 +25,12 @@ export type Connection = 'connecting' | 'live' | 'reconnecting';
 export interface WallData {
   room: string;
   connection: Connection;
+  /** Where live data comes from now: the room's socket feed, or REST polling (fallback). */
+  transport?: 'socket' | 'poll';
+  /** The room's name, scope and scenes, once known. */
+  roomInfo?: WallRoom;
+  /** The room does not exist or is not the caller's (the server answers both alike). */
+  roomMissing: boolean;
   /** When the last complete refresh arrived. */
   updatedAt?: Date;
   boundaries?: UnitCollection;
@@ -33,6 +40,8 @@ export interface WallData {
   devicesDenied: boolean;
   alerts?: WallAlert[];
   kpis: KpiSeries[];
+  /** True once the KPI tiles were asked for, whether or not any has data. */
+  kpisLoaded: boolean;
   /** The KPI the map colours units by. */
   choropleth?: KpiBreakdown;
 }
@@ -62,7 +71,7 @@ export class PollingSource implements WallSource {
   #failures = 0;
   #static: { boundaries?: UnitCollection; types?: DeviceType[]; kpis?: KpiDefinition[] } = {};
 
-  constructor(private readonly options: { choroplethKpi?: string } = {}) {}
+  constructor(private readonly options: { choroplethKpi?: string; kpiUnit?: string } = {}) {}
 
   start(update: (patch: Partial<WallData>) => void, unauthenticated: () => void): void {
     const controller = new AbortController();
@@ -102,7 +111,7 @@ export class PollingSource implements WallSource {
     ]);
     Object.assign(s, { boundaries, types, kpis: definitions });
 
-    const patch: Partial<WallData> = { boundaries, types, connection: 'live' };
+    const patch: Partial<WallData> = { boundaries, types, connection: 'live', transport: 'poll' };
     const work: Promise<unknown>[] = [
       openAlerts(signal).then((alerts) => {
         patch.alerts = alerts;
@@ -122,20 +131,11 @@ export class PollingSource implements WallSource {
       );
     }
     if (full || this.#tick % KPIS_EVERY === 0) {
-      const tiles = tileKpis(definitions);
-      const mapKpi = this.options.choroplethKpi ?? tiles[0];
       work.push(
-        Promise.all(tiles.map((kpi) => kpiSeries(kpi, signal))).then((kpis) => {
-          patch.kpis = kpis;
-        }),
+        loadKpis(definitions, { ...this.options, signal }).then((kpis) =>
+          Object.assign(patch, kpis),
+        ),
       );
-      if (mapKpi) {
-        work.push(
-          kpiBreakdown(mapKpi, signal).then((choropleth) => {
-            patch.choropleth = choropleth;
-          }),
-        );
-      }
     }
     await Promise.all(work);
     patch.updatedAt = new Date();
@@ -150,6 +150,35 @@ function tileKpis(definitions: readonly KpiDefinition[]): string[] {
     .map((d) => d.code);
 }
 
+/**
+ * The KPI tiles' daily series and the map's breakdown, rolled up at `kpiUnit` (the room's one
+ * scope unit) or the server's default. A KPI the caller may not read is left out, not fatal.
+ */
+export async function loadKpis(
+  definitions: readonly KpiDefinition[],
+  options: { choroplethKpi?: string; kpiUnit?: string; signal?: AbortSignal },
+): Promise<Pick<WallData, 'kpis' | 'kpisLoaded' | 'choropleth'>> {
+  const { signal, kpiUnit } = options;
+  const tiles = tileKpis(definitions);
+  const mapKpi = options.choroplethKpi ?? tiles[0];
+  const [series, breakdown] = await Promise.all([
+    Promise.allSettled(tiles.map((kpi) => kpiSeries(kpi, signal, kpiUnit))),
+    mapKpi ? kpiBreakdown(mapKpi, signal, kpiUnit).catch(refusedAsUndefined) : undefined,
+  ]);
+  const kpis: KpiSeries[] = [];
+  for (const answer of series) {
+    if (answer.status === 'fulfilled') kpis.push(answer.value);
+    else refusedAsUndefined(answer.reason);
+  }
+  return { kpis, kpisLoaded: true, choropleth: breakdown };
+}
+
+/** 400/403/404 (not in scope, no roll-up for several units): no figure. Anything else throws. */
+function refusedAsUndefined(error: unknown): undefined {
+  if (error instanceof ApiError && [400, 403, 404].includes(error.status)) return undefined;
+  throw error;
+}
+
 /** Holds the wall's current data and tells subscribers (React's useSyncExternalStore) of changes. */
 export class WallFeed {
   #data: WallData;
@@ -159,7 +188,15 @@ export class WallFeed {
     room: string,
     private readonly source: WallSource,
   ) {
-    this.#data = { room, connection: 'connecting', types: [], kpis: [], devicesDenied: false };
+    this.#data = {
+      room,
+      connection: 'connecting',
+      roomMissing: false,
+      types: [],
+      kpis: [],
+      kpisLoaded: false,
+      devicesDenied: false,
+    };
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {

@@ -1,0 +1,127 @@
+// One room's live picture, built from the socket feed: a `snapshot`, then `delta`s applied
+// in sequence order. Pure bookkeeping (no socket, no timers) so the rules are in one place:
+// a delta must be the last seq + 1; an older one is a duplicate, a newer one means a gap.
+import {
+  alertOf,
+  roomOf,
+  snapshotDeviceOf,
+  type WallAlert,
+  type WallDevice,
+  type WallRoom,
+} from './wall-api';
+
+export type DeltaResult = 'applied' | 'duplicate' | 'gap';
+
+/** What changed since the last `take()`, so the page rebuilds only that. */
+export interface LiveChanges {
+  room?: WallRoom;
+  devices?: WallDevice[];
+  alerts?: WallAlert[];
+  /** KPI figures arrived: the tiles and the choropleth are due a refresh. */
+  kpis: boolean;
+}
+
+const CLOSED = new Set(['resolved', 'cleared']);
+
+export class LiveRoom {
+  #seq: number | null = null;
+  #room: WallRoom | undefined;
+  readonly #devices = new Map<string, WallDevice>();
+  readonly #alerts = new Map<string, WallAlert>();
+  #dirty = { room: false, devices: false, alerts: false, kpis: false };
+
+  /** The sequence number of the last applied batch; null before the first snapshot. */
+  get seq(): number | null {
+    return this.#seq;
+  }
+
+  /** Forgets the sequence (after a reconnect), so deltas wait for the next snapshot. */
+  reset(): void {
+    this.#seq = null;
+  }
+
+  /** Replaces everything with the snapshot's picture. False when it is malformed. */
+  applySnapshot(snapshot: unknown): boolean {
+    if (!isRecord(snapshot) || typeof snapshot.seq !== 'number') return false;
+    if (!Array.isArray(snapshot.devices) || !Array.isArray(snapshot.alerts)) return false;
+    this.#seq = snapshot.seq;
+    const room = roomOf(snapshot.room);
+    if (room) this.#room = room;
+    this.#devices.clear();
+    for (const row of snapshot.devices) {
+      const device = snapshotDeviceOf(row);
+      if (device) this.#devices.set(device.id, device);
+    }
+    this.#alerts.clear();
+    for (const row of snapshot.alerts) {
+      const alert = alertOf(row);
+      if (alert && !CLOSED.has(alert.state)) this.#alerts.set(alert.id, alert);
+    }
+    this.#dirty = { room: Boolean(room), devices: true, alerts: true, kpis: true };
+    return true;
+  }
+
+  applyDelta(delta: unknown): DeltaResult {
+    if (!isRecord(delta) || typeof delta.seq !== 'number' || this.#seq === null) {
+      return 'duplicate'; // nothing to apply it to: the snapshot that follows a join will come
+    }
+    if (delta.seq <= this.#seq) return 'duplicate';
+    if (delta.seq !== this.#seq + 1) return 'gap';
+    this.#seq = delta.seq;
+    for (const row of arrayOf(delta.presence)) {
+      if (!isRecord(row) || typeof row.deviceId !== 'string') continue;
+      const device = this.#devices.get(row.deviceId);
+      if (!device || (row.state !== 'online' && row.state !== 'offline')) continue;
+      const at = typeof row.at === 'string' ? row.at : device.lastSeenAt;
+      this.#devices.set(device.id, { ...device, presence: row.state, lastSeenAt: at });
+      this.#dirty.devices = true;
+    }
+    for (const row of arrayOf(delta.values)) {
+      // A report proves the device is there even when its presence event is still to come.
+      if (!isRecord(row) || typeof row.deviceId !== 'string') continue;
+      const device = this.#devices.get(row.deviceId);
+      if (device && device.presence !== 'online') {
+        this.#devices.set(device.id, { ...device, presence: 'online' });
+        this.#dirty.devices = true;
+      }
+    }
+    for (const row of arrayOf(delta.alerts)) {
+      const alert = isRecord(row) ? alertOf(row.alert) : undefined;
+      if (!alert) continue;
+      if (CLOSED.has(alert.state)) this.#alerts.delete(alert.id);
+      else this.#alerts.set(alert.id, alert);
+      this.#dirty.alerts = true;
+    }
+    if (arrayOf(delta.kpis).length > 0) this.#dirty.kpis = true;
+    return 'applied';
+  }
+
+  get changed(): boolean {
+    const d = this.#dirty;
+    return d.room || d.devices || d.alerts || d.kpis;
+  }
+
+  /** The parts that changed since the last call, as new arrays (React compares by identity). */
+  take(): LiveChanges {
+    const d = this.#dirty;
+    const changes: LiveChanges = { kpis: d.kpis };
+    if (d.room) changes.room = this.#room;
+    if (d.devices) changes.devices = [...this.#devices.values()];
+    if (d.alerts) {
+      // Newest first, as the REST list and the snapshot give them.
+      changes.alerts = [...this.#alerts.values()].sort((a, b) =>
+        b.raisedAt.localeCompare(a.raisedAt),
+      );
+    }
+    this.#dirty = { room: false, devices: false, alerts: false, kpis: false };
+    return changes;
+  }
+}
+
+function arrayOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
