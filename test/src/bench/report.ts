@@ -15,15 +15,17 @@ export interface Measurement {
 export interface BenchmarkResult {
   id: string;
   title: string;
-  /** Unit of `value`, e.g. "points/s"; higher is better for every figure here. */
+  /** Unit of `value`, e.g. "points/s". */
   unit: string;
+  /** Set for costs (CPU, bytes, latency): there a ratio below 1 is the good side. */
+  lowerIsBetter?: boolean;
   /** The load's shape (sizes, counts, rounds), to compare runs with each other. */
   parameters: Record<string, number>;
   /** The IOC's own path. */
   subject: Measurement;
   /** The reference measured in the same run; null when it could not run (see notes). */
   baseline: Measurement | null;
-  /** subject / baseline: above 1 the IOC is faster than the baseline. */
+  /** subject / baseline: above 1 the IOC is faster (with lowerIsBetter: costs more). */
   ratio: number | null;
   /** Load shape and anything a reader needs to trust the figures (losses, skipped parts). */
   notes: string[];
@@ -70,7 +72,8 @@ export function renderMarkdown(report: BenchReport): string {
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ` +
       `${machine.os}; Node.js ${machine.node}; influxd ${machine.influxd ?? 'not installed'}; ` +
       `mosquitto ${machine.mosquitto ?? 'not installed'}; load average ${machine.loadAverage} at start. Each figure is the median of ` +
-      'several rounds; ratio = IOC / baseline (above 1: the IOC is faster).',
+      'several rounds; ratio = IOC / baseline (above 1: the IOC is faster, except on rows marked ' +
+      '"lower is better", which measure a cost).',
     '',
     '| benchmark | IOC | baseline | ratio |',
     '|---|---|---|---|',
@@ -80,7 +83,10 @@ export function renderMarkdown(report: BenchReport): string {
     const baseline = result.baseline
       ? `${cell(result.baseline.label)}: ${number.format(result.baseline.value)} ${result.unit}`
       : 'not measured (see notes)';
-    const ratio = result.ratio === null ? 'n/a' : `${result.ratio.toFixed(2)}x`;
+    const ratio =
+      result.ratio === null
+        ? 'n/a'
+        : `${result.ratio.toFixed(2)}x${result.lowerIsBetter ? ' (lower is better)' : ''}`;
     lines.push(`| ${cell(result.title)} | ${subject} | ${baseline} | ${ratio} |`);
   }
   for (const result of report.results) {

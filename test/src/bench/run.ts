@@ -10,6 +10,7 @@ import { machineFacts } from './machine.js';
 import { benchMqttBroker, MQTT_BROKER_DEFAULTS } from './mqtt-broker.bench.js';
 import { type BenchmarkResult, type BenchReport, renderMarkdown, writeReport } from './report.js';
 import { Teardown } from './teardown.js';
+import { benchWall, WALL_DEFAULTS } from './wall.bench.js';
 
 interface PartContext {
   rounds: number | undefined;
@@ -33,12 +34,16 @@ const PARTS: Record<
       ...context,
       rounds: rounds ?? 3,
     }),
+  wall: ({ rounds, ...context }) =>
+    benchWall({ ...WALL_DEFAULTS, ...context, rounds: rounds ?? 3 }),
 };
 
 const USAGE = `usage: npm run bench [-- [${Object.keys(PARTS).join('|')} ...] [--rounds N]]
   influx   InfluxStore.writePoints vs raw POST /write on a managed influxd
   mqtt     MqttBroker (aedes) vs mosquitto, QoS1 fan-in to one subscriber
   ingest   device → broker → ingest → InfluxDB vs broker only, mosquitto and raw InfluxDB
+  wall     live channel at 10,000 sensors / 2,000 changes/s: server CPU and bytes for 1 and 10
+           walls, and the wall page's main-thread time in Chromium
   --rounds measured rounds per side (default 3; the median is reported)
 Results: stdout (JSON, then Markdown) and bench-results/.
 Environment: BENCH_LOG_LEVEL=debug shows service logs; MOSQUITTO_BIN=<path> picks another

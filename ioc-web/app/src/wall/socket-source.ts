@@ -28,6 +28,19 @@ const KPI_REFRESH_IDLE_MS = 5 * 60_000;
 const MAX_RETRY_MS = 30_000;
 /** Frames are not drawn in hidden tabs: flush anyway after this long. */
 const FLUSH_GUARD_MS = 500;
+/**
+ * User Timing measures for `npm run bench -- wall` (and DevTools): each delta applied to the
+ * room's picture, and each per-frame flush of the picture into the page's state. Read them
+ * with a PerformanceObserver: they leave the timeline's buffer at once, so a wall that runs for
+ * months does not keep one entry per delta.
+ */
+export const MEASURE_APPLY = 'ioc-wall:apply-delta';
+export const MEASURE_FLUSH = 'ioc-wall:flush';
+
+function measureSince(name: string, start: number): void {
+  performance.measure(name, { start });
+  performance.clearMeasures(name);
+}
 
 type Update = (patch: Partial<WallData>) => void;
 
@@ -77,12 +90,14 @@ export class SocketSource implements WallSource {
       this.#scheduleFlush();
     });
     socket.on('delta', (delta: unknown) => {
+      const started = performance.now();
       const result = this.#live.applyDelta(delta);
       if (result === 'gap') {
         // Deltas are ignored until the new snapshot arrives.
         this.#live.reset();
         socket.emit('resync', { room: this.#room });
       } else if (result === 'applied') this.#scheduleFlush();
+      measureSince(MEASURE_APPLY, started);
     });
     socket.on('disconnect', (reason: string) => {
       this.#live.reset();
@@ -181,6 +196,7 @@ export class SocketSource implements WallSource {
     this.#flushPending = true;
     const flush = () => {
       if (!this.#flushPending || this.#stopped) return;
+      const started = performance.now();
       this.#flushPending = false;
       clearTimeout(guard);
       const changes = this.#live.take();
@@ -190,6 +206,7 @@ export class SocketSource implements WallSource {
       if (changes.alerts) patch.alerts = changes.alerts;
       this.#update(patch);
       if (changes.kpis && this.#kpiLoadedAt > 0) this.#kpisChanged();
+      measureSince(MEASURE_FLUSH, started);
     };
     const guard = setTimeout(flush, FLUSH_GUARD_MS);
     requestAnimationFrame(flush);
