@@ -11,6 +11,22 @@ export interface UserAccount {
   disabled: boolean;
 }
 
+/** An account as administrators see it: whether it is locked, and local or SSO. */
+export interface UserRecord extends UserAccount {
+  /** ISO time until which password sign-in is refused; null when not locked now. */
+  lockedUntil: string | null;
+  /** Signs in through the SSO only (no local password). */
+  external: boolean;
+  createdAt: string;
+}
+
+/** What an administrator may change on an account (see UserAccounts.update). */
+export interface UserChanges {
+  role?: Role;
+  disabled?: boolean;
+  displayName?: string | null;
+}
+
 interface UserRow {
   id: string;
   username: string;
@@ -21,6 +37,7 @@ interface UserRow {
   disabled: boolean;
   failed_logins: number;
   locked_until: Date | string | null;
+  created_at?: Date | string;
 }
 
 /** After this many wrong passwords in a row an account is locked for LOCKOUT_MINUTES. */
@@ -185,6 +202,70 @@ export class UserAccounts {
     return toAccount(row);
   }
 
+  /** Every account, by username, for the administrators' list. */
+  async list(): Promise<UserRecord[]> {
+    const { rows } = await this.sql.query<UserRow>('SELECT * FROM users ORDER BY username');
+    return rows.map(toRecord);
+  }
+
+  async findRecord(username: string): Promise<UserRecord | undefined> {
+    const row = await this.#row(username.normalize('NFC').trim());
+    return row && toRecord(row);
+  }
+
+  /**
+   * Changes role, enabled state or display name. Refuses (409 LAST_ADMIN) to disable or demote
+   * the last enabled admin, so the IOC can always be administered; the enabled admins are
+   * locked for the check so two concurrent demotions cannot both pass.
+   */
+  async update(username: string, changes: UserChanges): Promise<UserRecord> {
+    if (changes.role !== undefined && !isRole(changes.role)) {
+      throw new ApiError(400, 'INVALID_ROLE', `unknown role "${changes.role}"`);
+    }
+    const name = username.normalize('NFC').trim();
+    return this.sql.transaction(async (tx) => {
+      const { rows: admins } = await tx.query<{ username: string }>(
+        "SELECT username FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE",
+      );
+      const { rows: current } = await tx.query<UserRow>(
+        'SELECT * FROM users WHERE username = $1 FOR UPDATE',
+        [name],
+      );
+      const row = current[0];
+      if (!row) throw new ApiError(404, 'USER_NOT_FOUND', `no user "${name}"`);
+      const wasAdmin = row.role === 'admin' && !row.disabled;
+      const staysAdmin =
+        (changes.role ?? row.role) === 'admin' && !(changes.disabled ?? row.disabled);
+      if (wasAdmin && !staysAdmin && admins.length <= 1) {
+        throw new ApiError(
+          409,
+          'LAST_ADMIN',
+          `"${name}" is the last enabled administrator; make another account admin first`,
+        );
+      }
+      const displayName =
+        changes.displayName === undefined
+          ? row.display_name
+          : changes.displayName?.normalize('NFC').trim() || null;
+      const { rows } = await tx.query<UserRow>(
+        `UPDATE users SET role = $2, disabled = $3, display_name = $4, updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [row.id, changes.role ?? row.role, changes.disabled ?? row.disabled, displayName],
+      );
+      return toRecord(rows[0] as UserRow);
+    });
+  }
+
+  /** Lifts a lockout after failed logins. */
+  async unlock(username: string): Promise<void> {
+    const { rowCount } = await this.sql.query(
+      `UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now()
+       WHERE username = $1`,
+      [username.normalize('NFC').trim()],
+    );
+    if (rowCount === 0) throw new ApiError(404, 'USER_NOT_FOUND', `no user "${username}"`);
+  }
+
   async #row(username: string): Promise<UserRow | undefined> {
     const { rows } = await this.sql.query<UserRow>('SELECT * FROM users WHERE username = $1', [
       username,
@@ -205,5 +286,15 @@ function toAccount(row: UserRow): UserAccount {
     displayName: row.display_name,
     role: row.role,
     disabled: row.disabled,
+  };
+}
+
+function toRecord(row: UserRow): UserRecord {
+  const lockedUntil = row.locked_until ? new Date(row.locked_until) : null;
+  return {
+    ...toAccount(row),
+    lockedUntil: lockedUntil && lockedUntil > new Date() ? lockedUntil.toISOString() : null,
+    external: row.password_hash === null,
+    createdAt: new Date(row.created_at ?? 0).toISOString(),
   };
 }

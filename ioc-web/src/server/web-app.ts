@@ -27,6 +27,7 @@ import { ruleRoutes } from './routes/rules.js';
 import { telemetryRoutes } from './routes/telemetry.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unitRoutes } from './routes/units.js';
+import { userRoutes } from './routes/users.js';
 
 export interface WebAppOptions {
   logger: Logger;
@@ -107,6 +108,7 @@ export async function buildWebApp(
   await app.register(notificationRoutes, ctx);
   await app.register(ruleRoutes, ctx);
   await app.register(roomRoutes, ctx);
+  await app.register(userRoutes, ctx);
 
   if (options.appDir && existsSync(join(options.appDir, 'index.html'))) {
     await serveSinglePageApp(app, options.appDir);

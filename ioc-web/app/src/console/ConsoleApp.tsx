@@ -5,15 +5,28 @@ import { AppHeader } from '../components/AppHeader';
 import { useI18n } from '../i18n/i18n';
 import { navigate, usePath } from '../router';
 import { AuditView } from './admin/AuditView';
+import { DeviceAdminView } from './admin/DeviceAdminView';
+import { RoomAdminView } from './admin/RoomAdminView';
 import { RoomsView } from './admin/RoomsView';
 import { RulesView } from './admin/RulesView';
+import { UsersView } from './admin/UsersView';
 import { AlertsView } from './alerts/AlertsView';
 import { DeviceDetail } from './devices/DeviceDetail';
 import { DevicesView } from './devices/DevicesView';
 import { ReferenceProvider } from './reference';
 import './console.css';
 
-type Section = 'alerts' | 'devices' | 'rules' | 'rooms' | 'audit';
+type Section =
+  | 'alerts'
+  | 'devices'
+  | 'rules'
+  | 'rooms'
+  | 'audit'
+  | 'users'
+  | 'device-admin'
+  | 'room-admin';
+/** Pages only administrators see in the menu (the server refuses others anyway). */
+const ADMIN_SECTIONS: Section[] = ['audit', 'users', 'device-admin', 'room-admin'];
 
 interface Route {
   section: Section;
@@ -23,7 +36,7 @@ interface Route {
 
 function routeOf(path: string): Route {
   const [, , section, id] = path.split('/');
-  const known: Section[] = ['alerts', 'devices', 'rules', 'rooms', 'audit'];
+  const known: Section[] = ['alerts', 'devices', 'rules', 'rooms', ...ADMIN_SECTIONS];
   const found = known.find((s) => s === section) ?? 'alerts';
   return { section: found, id: id ? decodeURIComponent(id) : undefined };
 }
@@ -32,7 +45,7 @@ export default function ConsoleApp({ user }: { user: User }) {
   const { t } = useI18n();
   const route = routeOf(usePath());
   const sections: Section[] = ['alerts', 'devices', 'rules', 'rooms'];
-  if (user.role === 'admin') sections.push('audit');
+  if (user.role === 'admin') sections.push(...ADMIN_SECTIONS);
 
   return (
     <ReferenceProvider>
@@ -74,6 +87,12 @@ function Section({ route, user }: { route: Route; user: User }) {
       return <RoomsView />;
     case 'audit':
       return <AuditView user={user} />;
+    case 'users':
+      return <UsersView />;
+    case 'device-admin':
+      return <DeviceAdminView />;
+    case 'room-admin':
+      return <RoomAdminView />;
   }
 }
 
