@@ -187,6 +187,7 @@ export async function startIocProcess(
         devices,
         catalogue,
         telemetry: runningIngest?.telemetry,
+        influx: influx.store,
         alerts: runningIngest?.alerts,
         opcua: runningIngest?.opcua,
         kpi: runningIngest?.kpi,

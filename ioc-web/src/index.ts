@@ -7,6 +7,7 @@ import {
   type ApiTokens,
   type AppConfig,
   type AuditLog,
+  type InfluxStore,
   listenFailure,
   type ServiceDeps,
   type SessionStore,
@@ -24,6 +25,7 @@ import type { KpiDesk } from './server/routes/kpi.js';
 import type { NotificationAdmin } from './server/routes/notifications.js';
 import type { OpcuaAdmin } from './server/routes/opcua.js';
 import type { RuleAdmin } from './server/routes/rules.js';
+import { InfluxTelemetryAt } from './server/telemetry-at.js';
 import { buildWebApp } from './server/web-app.js';
 
 export {
@@ -59,6 +61,8 @@ export interface WebDeps extends ServiceDeps {
   catalogue: DeviceCatalogue;
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   telemetry?: TelemetryReader;
+  /** InfluxDB, for sensor values at a past instant (the wall's time travel). */
+  influx?: InfluxStore;
   alerts?: AlertDesk;
   opcua?: OpcuaAdmin;
   kpi?: KpiDesk;
@@ -103,6 +107,7 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     catalogue: deps.catalogue,
     sendCommand: deps.sendCommand,
     telemetry: deps.telemetry,
+    telemetryAt: deps.influx ? new InfluxTelemetryAt(deps.influx) : undefined,
     alerts: deps.alerts,
     opcua: deps.opcua,
     kpi: deps.kpi,

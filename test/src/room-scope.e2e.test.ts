@@ -248,13 +248,58 @@ describe('a district room operator', () => {
     expect((still.body.alert as { state: string }).state).toBe('active');
   });
 
+  it('rolls KPIs up over the union of their units when they name none', async () => {
+    // A day long before the demo feed's history, so only these figures count.
+    const day = '2024-03-04';
+    const parts: Record<string, number> = { '20242': 5, '20257': 7, '20209': 11, [OUT_UNIT]: 100 };
+    const sent = await api(admin, '/api/v1/kpi', {
+      method: 'POST',
+      body: {
+        observations: Object.entries(parts).map(([unit, value]) => ({
+          kpi: 'dossiers_received',
+          unit,
+          date: day,
+          value,
+        })),
+      },
+    });
+    expect(sent.body).toMatchObject({ accepted: 4, rejected: 0 });
+    const period = `kpi=dossiers_received&from=${day}&to=${day}`;
+    const latestOf = (res: { status: number; body: Record<string, unknown> }) => {
+      expect(res.status).toBe(200);
+      return (res.body.latest as { value: number } | null)?.value ?? 0;
+    };
+    let handSum = 0;
+    for (const unit of ['20242', '20257', '20209']) {
+      handSum += latestOf(await api(admin, `/api/v1/kpi?${period}&unit=${unit}`));
+    }
+    expect(handSum).toBe(23);
+    const room = await api(district, `/api/v1/kpi?${period}`);
+    expect(latestOf(room)).toBe(handSum);
+    expect((room.body.units as string[]).sort()).toEqual(['20209', '20242', '20257']);
+    expect(latestOf(await api(district, `/api/v1/kpi?${period}&units=20242,20257`))).toBe(12);
+    expect(await api(district, `/api/v1/kpi?${period}&units=20242,${OUT_UNIT}`)).toMatchObject({
+      status: 404,
+      body: { code: 'UNIT_NOT_FOUND' },
+    });
+    expect(latestOf(await api(admin, `/api/v1/kpi?${period}&units=20242,${OUT_UNIT}`))).toBe(105);
+    const parted = await api(district, `/api/v1/kpi/breakdown?${period}`);
+    expect(parted.status).toBe(200);
+    const children = parted.body.children as { unit: string; value: number }[];
+    expect(Object.fromEntries(children.map((c) => [c.unit, c.value]))).toEqual({
+      '20242': 5,
+      '20257': 7,
+      '20209': 11,
+    });
+  });
+
   it('reads KPIs and unit details of their units only', async () => {
     const kpi = (unit?: string) =>
       api(district, `/api/v1/kpi?kpi=dossiers_received${unit ? `&unit=${unit}` : ''}`);
     expect(await kpi('48')).toMatchObject({ status: 404, body: { code: 'UNIT_NOT_FOUND' } });
     expect(await kpi(OUT_UNIT)).toMatchObject({ status: 404, body: { code: 'UNIT_NOT_FOUND' } });
     expect((await kpi(IN_UNIT)).status).toBe(200);
-    expect(await kpi()).toMatchObject({ status: 400, body: { code: 'UNIT_REQUIRED' } });
+    expect((await kpi()).status).toBe(200);
     const breakdown = await api(district, '/api/v1/kpi/breakdown?kpi=dossiers_received&unit=48');
     expect(breakdown.status).toBe(404);
 

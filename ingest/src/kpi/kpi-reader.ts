@@ -1,4 +1,4 @@
-import { type AdminUnitTree, ApiError, type InfluxStore } from '@ioc/core';
+import { type AdminUnit, type AdminUnitTree, ApiError, type InfluxStore } from '@ioc/core';
 import { isSector, type LocalizedText } from '@ioc/devices';
 import type { KpiCatalogue } from './catalogue.js';
 import { isRatio, type KpiDefinition, type StoredKpiDefinition } from './definition.js';
@@ -11,6 +11,11 @@ export interface KpiSeriesQuery {
   kpi: string;
   /** Admin unit whose subtree is rolled up; default the tree's root. */
   unit?: string;
+  /**
+   * Several admin units rolled up together (the union of their subtrees, each unit counted
+   * once); instead of `unit` (an operating room that covers several districts).
+   */
+  units?: readonly string[];
   /** Only this sector's figures; default all sectors. */
   sector?: string;
   /** First local day (`yyyy-MM-dd`); default 30 days before `to`. */
@@ -35,7 +40,10 @@ export interface KpiHeader {
   unitOfMeasure: LocalizedText;
   direction: KpiDefinition['direction'];
   target: number | null;
+  /** The rolled-up unit, or the rolled-up units joined by commas. */
   unit: string;
+  /** The rolled-up units (one unless `units` was asked for). */
+  units: string[];
   sector: string | null;
   from: string;
   to: string;
@@ -54,7 +62,10 @@ export interface KpiSeries extends KpiHeader {
 export interface KpiBreakdown extends KpiHeader {
   /** The unit's whole subtree (its own figures included). */
   total: KpiFigure | null;
-  /** Each child unit rolled up over its own subtree, in data order; null value: no data. */
+  /**
+   * Each child unit rolled up over its own subtree, in data order; null value: no data. With
+   * several `units`, the parts are those units themselves.
+   */
   children: Array<KpiFigure & { unit: string; name: string }>;
 }
 
@@ -85,9 +96,9 @@ export class KpiReader {
 
   /** The KPI per bucket of `every` over [from, to]. Bad input: ApiError 400 or 404. */
   async series(query: KpiSeriesQuery): Promise<KpiSeries> {
-    const { definition, unit, sector } = this.#resolve(query);
+    const { definition, units, sector } = this.#resolve(query);
     const period = KpiPeriod.parse(query, this.#now());
-    const rows = await this.#read(definition, unit, sector, period.from, period.to, true, false);
+    const rows = await this.#read(definition, units, sector, period.from, period.to, true, false);
     const perBucket = new Map<number, KpiAggregateRow[]>();
     for (const row of rows) {
       const bucket = period.bucketOf(localDateOf(row.time as number));
@@ -102,7 +113,7 @@ export class KpiReader {
     }
     const latest = points.findLast((p) => p.value !== null) ?? null;
     return {
-      ...header(definition, unit, sector, period.from, period.to),
+      ...header(definition, units, sector, period.from, period.to),
       every: period.every,
       points,
       latest,
@@ -112,11 +123,14 @@ export class KpiReader {
 
   /** The KPI over [from, to] for each child of the unit (one query grouped by unit). */
   async breakdown(query: KpiBreakdownQuery): Promise<KpiBreakdown> {
-    const { definition, unit, sector } = this.#resolve(query);
+    const { definition, units, sector } = this.#resolve(query);
     const period = KpiPeriod.parse({ ...query, every: '1d' }, this.#now());
-    const rows = await this.#read(definition, unit, sector, period.from, period.to, false, true);
+    const rows = await this.#read(definition, units, sector, period.from, period.to, false, true);
     const childOf = new Map<string, string>();
-    const children = this.#units.children(unit);
+    const children =
+      units.length === 1
+        ? this.#units.children(units[0] as string)
+        : units.map((code) => this.#units.get(code) as AdminUnit);
     for (const child of children) {
       childOf.set(child.code, child.code);
       for (const below of this.#units.descendants(child.code)) childOf.set(below.code, child.code);
@@ -130,7 +144,7 @@ export class KpiReader {
       else perChild.set(child, [row]);
     }
     return {
-      ...header(definition, unit, sector, period.from, period.to),
+      ...header(definition, units, sector, period.from, period.to),
       total: this.#figure(definition, rows) ?? null,
       children: children.map((child) => ({
         unit: child.code,
@@ -142,7 +156,7 @@ export class KpiReader {
 
   #resolve(query: KpiBreakdownQuery): {
     definition: KpiDefinition;
-    unit: string;
+    units: string[];
     sector: string | null;
   } {
     const definition = this.#catalogue.get(query.kpi);
@@ -153,23 +167,37 @@ export class KpiReader {
         `"${query.kpi}" is not a KPI; see GET /api/v1/kpi/definitions`,
       );
     }
-    const unit = query.unit ?? this.#units.roots()[0]?.code;
-    if (unit === undefined || !this.#units.has(unit)) {
-      throw new ApiError(
-        404,
-        'UNIT_NOT_FOUND',
-        `"${query.unit}" is not an administrative unit of dataset ${this.#units.dataset.id}`,
-      );
+    if (query.unit !== undefined && query.units !== undefined) {
+      throw new ApiError(400, 'INVALID_QUERY', 'name either unit or units, not both');
+    }
+    const asked = query.units ?? [query.unit ?? this.#units.roots()[0]?.code];
+    if (asked.length === 0) throw new ApiError(400, 'INVALID_QUERY', 'units must not be empty');
+    for (const code of asked) {
+      if (code === undefined || !this.#units.has(code)) {
+        throw new ApiError(
+          404,
+          'UNIT_NOT_FOUND',
+          `"${code}" is not an administrative unit of dataset ${this.#units.dataset.id}`,
+        );
+      }
     }
     if (query.sector !== undefined && !isSector(query.sector)) {
       throw new ApiError(400, 'INVALID_QUERY', `sector "${query.sector}" is not a known sector`);
     }
-    return { definition, unit, sector: query.sector ?? null };
+    return { definition, units: this.#outermost(asked as string[]), sector: query.sector ?? null };
+  }
+
+  /** The units without those inside another one's subtree, so nothing is counted twice. */
+  #outermost(codes: readonly string[]): string[] {
+    const unique = [...new Set(codes)];
+    return unique.filter(
+      (code) => !unique.some((other) => other !== code && this.#units.isWithin(code, other)),
+    );
   }
 
   #read(
     definition: KpiDefinition,
-    unit: string,
+    roots: readonly string[],
     sector: string | null,
     from: string,
     to: string,
@@ -180,7 +208,7 @@ export class KpiReader {
     return readKpiAggregates(this.#influx, {
       pooled: components.filter((c) => c.time !== 'last').map((c) => c.code),
       last: components.filter((c) => c.time === 'last').map((c) => c.code),
-      units: [unit, ...this.#units.descendants(unit).map((u) => u.code)],
+      units: roots.flatMap((unit) => [unit, ...this.#units.descendants(unit).map((u) => u.code)]),
       sector: sector ?? undefined,
       from: localMidnight(from),
       to: localMidnight(addDays(to, 1)),
@@ -205,7 +233,7 @@ export class KpiReader {
 
 function header(
   definition: KpiDefinition,
-  unit: string,
+  units: readonly string[],
   sector: string | null,
   from: string,
   to: string,
@@ -216,7 +244,8 @@ function header(
     unitOfMeasure: definition.unitOfMeasure,
     direction: definition.direction,
     target: definition.target,
-    unit,
+    unit: units.join(','),
+    units: [...units],
     sector,
     from,
     to,

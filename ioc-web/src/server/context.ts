@@ -17,6 +17,7 @@ import type { KpiDesk } from './routes/kpi.js';
 import type { NotificationAdmin } from './routes/notifications.js';
 import type { OpcuaAdmin } from './routes/opcua.js';
 import type { RuleAdmin } from './routes/rules.js';
+import type { TelemetryAtReader } from './telemetry-at.js';
 
 /** Everything the HTTP routes need, handed in by the process that hosts the web service. */
 export interface WebContext {
@@ -34,6 +35,8 @@ export interface WebContext {
   sendCommand?: (deviceId: string, payload: unknown) => Promise<void>;
   /** Telemetry history and latest values; undefined when ingest does not run in this process. */
   telemetry?: TelemetryReader;
+  /** Sensor values at a past instant (time travel); undefined when InfluxDB is not at hand. */
+  telemetryAt?: TelemetryAtReader;
   /** Alerts (list, history, acknowledge, assign, comment, resolve); undefined without ingest. */
   alerts?: AlertDesk;
   /** OPC-UA servers, node mappings and browsing; undefined when ingest does not run here. */

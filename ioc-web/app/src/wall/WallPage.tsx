@@ -32,6 +32,8 @@ import { unitLabels } from './map-geometry';
 import { RoomScope } from './room-scope';
 import { sceneShows, useSceneRotation } from './scene-rotation';
 import { SocketSource } from './socket-source';
+import { TimeTravelBanner, TimeTravelPanel } from './time-travel-panel';
+import { parseAt, TimeTravelSource } from './time-travel-source';
 import { WallClock } from './WallClock';
 import { type MapDrawn, WallMap } from './WallMap';
 import { PollingSource, WallFeed } from './wall-data';
@@ -52,6 +54,8 @@ export interface WallProbe {
   openAlerts: number;
   devicesDenied: boolean;
   mapFailed: string | null;
+  /** The past instant shown (time travel, ISO 8601), or null when live. */
+  at: string | null;
 }
 
 declare global {
@@ -62,17 +66,23 @@ declare global {
 
 export default function WallPage({ room }: { room: string }) {
   const { t, language } = useI18n();
-  const { expired } = useSession();
+  const { expired, state: session } = useSession();
   const query = useMemo(() => new URLSearchParams(window.location.search), []);
+  const timeTravel = useTimeTravel(
+    query,
+    session.status === 'signed-in' && session.user.role !== 'viewer',
+  );
+  const at = timeTravel.at;
   const feed = useMemo(() => {
     const choroplethKpi = query.get('kpi') ?? undefined;
+    if (at) return new WallFeed(room, new TimeTravelSource(room, at, { choroplethKpi }));
     // `?source=poll`: REST only (diagnosis, networks that block WebSocket and long polling).
     const source =
       query.get('source') === 'poll'
         ? new PollingSource({ choroplethKpi })
         : new SocketSource(room, { choroplethKpi });
     return new WallFeed(room, source);
-  }, [room, query]);
+  }, [room, query, at]);
   useEffect(() => {
     feed.start(expired);
     return () => feed.stop();
@@ -146,8 +156,9 @@ export default function WallPage({ room }: { room: string }) {
       openAlerts: data.alerts?.length ?? 0,
       devicesDenied: data.devicesDenied,
       mapFailed,
+      at: at?.toISOString() ?? null,
     });
-  }, [room, data, scene, scope, drawn, mapFailed]);
+  }, [room, data, scene, scope, drawn, mapFailed, at]);
   useEffect(() => () => void delete window.__iocWall, []);
 
   if (data.roomMissing) return <RoomMissing room={room} />;
@@ -208,6 +219,8 @@ export default function WallPage({ room }: { room: string }) {
             </p>
           )}
           <MapLegend choropleth={data.choropleth} />
+          {at && <TimeTravelBanner at={at} onLive={() => timeTravel.go(undefined)} />}
+          {timeTravel.panelOpen && <TimeTravelPanel room={room} at={at} onChange={timeTravel.go} />}
         </div>
         <div className="wall-side">
           <AlertsPanel alerts={data.alerts} unitNames={unitNames} />
@@ -235,6 +248,34 @@ function RoomMissing({ room }: { room: string }) {
       <p lang={language === 'en' ? 'vi' : 'en'}>{second.wall.roomMissing.body}</p>
     </div>
   );
+}
+
+/**
+ * The instant the wall shows (`?at=`, undefined: live) and the time-travel panel, which key T
+ * opens for operators outside kiosk mode (`?kiosk=1`). Moving in time rewrites `?at=` in place.
+ */
+function useTimeTravel(query: URLSearchParams, operator: boolean) {
+  const [at, setAt] = useState(() => parseAt(query.get('at')));
+  const [panelOpen, setPanelOpen] = useState(false);
+  const allowed = operator && !['1', 'true', ''].includes(query.get('kiosk') ?? 'no');
+  useEffect(() => {
+    if (!allowed) return;
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (target?.closest('input, textarea, select, [contenteditable]')) return;
+      if (event.key === 't' || event.key === 'T') setPanelOpen((open) => !open);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [allowed]);
+  const go = useCallback((next: Date | undefined) => {
+    const url = new URL(window.location.href);
+    if (next) url.searchParams.set('at', next.toISOString());
+    else url.searchParams.delete('at');
+    window.history.replaceState(window.history.state, '', url);
+    setAt(next);
+  }, []);
+  return { at, go, panelOpen: allowed && panelOpen };
 }
 
 /** The wall's rem in CSS pixels; the wall's type scales with the viewport (wall.css). */

@@ -252,13 +252,17 @@ export async function kpiDefinitions(signal?: AbortSignal): Promise<KpiDefinitio
   });
 }
 
-/** `unit`: the roll-up unit; the server's default (the root, or the caller's one unit) when absent. */
+/**
+ * `unit`: the roll-up unit; the server's default (the root, or the caller's units) when absent.
+ * `period`: extra query such as `&from=…&to=…` (time travel).
+ */
 export async function kpiSeries(
   kpi: string,
   signal?: AbortSignal,
   unit?: string,
+  period = '',
 ): Promise<KpiSeries> {
-  const path = `/api/v1/kpi?kpi=${encodeURIComponent(kpi)}&every=1d${unitParam(unit)}`;
+  const path = `/api/v1/kpi?kpi=${encodeURIComponent(kpi)}&every=1d${unitParam(unit)}${period}`;
   const answer = await requestJson('GET', path, { signal });
   if (!isRecord(answer) || !Array.isArray(answer.points)) {
     throw new NetworkError(`GET ${path}: the answer has no points`);
@@ -279,8 +283,9 @@ export async function kpiBreakdown(
   kpi: string,
   signal?: AbortSignal,
   unit?: string,
+  period = '',
 ): Promise<KpiBreakdown> {
-  const path = `/api/v1/kpi/breakdown?kpi=${encodeURIComponent(kpi)}${unitParam(unit)}`;
+  const path = `/api/v1/kpi/breakdown?kpi=${encodeURIComponent(kpi)}${unitParam(unit)}${period}`;
   const answer = await requestJson('GET', path, { signal });
   if (!isRecord(answer) || !Array.isArray(answer.children)) {
     throw new NetworkError(`GET ${path}: the answer has no children`);

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessScope } from '../access/access-scope.js';
 import { accessOf, requireRole } from '../authentication.js';
 import type { WebContext } from '../context.js';
 import { actorOf } from './auth.js';
@@ -18,6 +19,8 @@ export interface KpiSubmitView {
 export interface KpiSeriesRequest {
   kpi: string;
   unit?: string;
+  /** Several units rolled up together (the union of their subtrees). */
+  units?: readonly string[];
   sector?: string;
   from?: string;
   to?: string;
@@ -51,7 +54,16 @@ const ReadQuery = {
     Type.String({
       minLength: 1,
       maxLength: 64,
-      description: 'Admin unit whose subtree is rolled up; default the root',
+      description:
+        'Admin unit whose subtree is rolled up; default the root, or everything your rooms cover',
+    }),
+  ),
+  units: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      pattern: '^[^,]+(,[^,]+)*$',
+      description: 'Several units rolled up together, comma-separated (instead of `unit`)',
     }),
   ),
   sector: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -176,41 +188,60 @@ export async function kpiRoutes(app: FastifyInstance, ctx: WebContext): Promise<
   );
 }
 
+/** The KPI query string as it arrives: `units` still a comma list. */
+type KpiQueryString = Omit<KpiSeriesRequest, 'units'> & { units?: string };
+
 /**
- * The query as the caller's rooms allow it: the unit defaults to what their rooms cover, the
- * sector to the KPI's own; a roll-up whose subtree or sector lies outside every room answers
- * as an unknown unit does.
+ * The query as the caller's rooms allow it: without `unit` or `units`, the roll-up covers
+ * what their rooms cover (the root, their one unit, or the union of their units); the sector
+ * defaults to the KPI's own. A roll-up whose subtree or sector lies outside every room
+ * answers as an unknown unit does.
  */
-function scopedKpiQuery<Q extends KpiSeriesRequest>(
+function scopedKpiQuery<Q extends KpiQueryString>(
   ctx: WebContext,
   kpis: KpiDesk,
   request: FastifyRequest,
   query: Q,
-): Q {
+): Omit<Q, 'units'> & { units?: string[] } {
+  const { units: unitList, ...rest } = query;
+  const asked = unitList?.split(',').map((code) => code.trim());
+  if (asked && query.unit !== undefined) {
+    throw new ApiError(400, 'INVALID_QUERY', 'name either unit or units, not both');
+  }
   const scope = accessOf(request).view;
-  if (scope.unrestricted) return query;
+  if (scope.unrestricted) return { ...rest, ...(asked ? { units: asked } : {}) };
   const definition = kpis.definitions().find((d) => (d as { code?: unknown }).code === query.kpi) as
     | { sector?: string }
     | undefined;
-  if (!definition) return query; // the desk answers KPI_NOT_FOUND
-  const unit = query.unit ?? scope.defaultUnit();
-  if (unit === undefined) {
-    throw new ApiError(
-      400,
-      'UNIT_REQUIRED',
-      'your rooms cover several units; name the unit to roll up (unit=<code>)',
-    );
-  }
+  if (!definition) return rest; // the desk answers KPI_NOT_FOUND
   const sector = query.sector ?? definition.sector ?? null;
-  if (!scope.allows(unit, sector)) {
+  const single = query.unit ?? (asked ? undefined : scope.defaultUnit());
+  const units = single !== undefined ? [single] : (asked ?? coveredUnits(ctx, scope, sector));
+  const outside = units.find((unit) => !scope.allows(unit, sector));
+  if (outside !== undefined || units.length === 0) {
     throw new ApiError(
       404,
       'UNIT_NOT_FOUND',
-      `"${unit}" is not an administrative unit of dataset ${ctx.units.dataset.id}`,
+      `"${outside ?? ''}" is not an administrative unit of dataset ${ctx.units.dataset.id}`,
     );
   }
   // Only the figures of the allowed sector, not every sector's rolled up under the KPI.
-  return { ...query, unit, ...(sector === null ? {} : { sector }) };
+  const sectorPart = sector === null ? {} : { sector };
+  return single !== undefined
+    ? { ...rest, unit: single, ...sectorPart }
+    : { ...rest, units, ...sectorPart };
+}
+
+/**
+ * The outermost units whose whole subtree the caller sees for this sector: the union of
+ * their rooms, as the roll-up they get when they name no unit.
+ */
+function coveredUnits(ctx: WebContext, scope: AccessScope, sector: string | null): string[] {
+  return ctx.units
+    .all()
+    .filter((unit) => scope.allows(unit.code, sector))
+    .filter((unit) => unit.parentCode === null || !scope.allows(unit.parentCode, sector))
+    .map((unit) => unit.code);
 }
 
 async function requireObservationArray(request: FastifyRequest): Promise<void> {

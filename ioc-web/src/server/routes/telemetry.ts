@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from '@ioc/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { AccessScope } from '../access/access-scope.js';
 import { accessOf } from '../authentication.js';
 import type { TelemetryReader, WebContext } from '../context.js';
 
@@ -76,6 +77,46 @@ export async function telemetryRoutes(app: FastifyInstance, ctx: WebContext): Pr
         );
       }
       return latest;
+    },
+  );
+
+  api.get(
+    '/api/v1/telemetry/at',
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Every sensor value as it stood at a past time (time travel)',
+        description:
+          "Each device's last value of each metric at or before `at`, looking back one day, " +
+          'for the devices in your rooms (and in `room`, when named).',
+        querystring: Type.Object({
+          at: Type.String({ format: 'date-time', description: 'ISO 8601' }),
+          room: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        }),
+      },
+    },
+    async (request) => {
+      if (!ctx.telemetryAt) {
+        throw new ApiError(503, 'INFLUX_UNAVAILABLE', 'InfluxDB is not connected in this process');
+      }
+      const at = new Date(request.query.at);
+      if (at.getTime() > Date.now() + 60_000) {
+        throw new ApiError(400, 'INVALID_QUERY', 'at must not be in the future');
+      }
+      const access = accessOf(request);
+      const scopes = [access.view];
+      const roomId = request.query.room;
+      if (roomId !== undefined) {
+        const room = await ctx.rooms?.get(roomId);
+        if (!room || (access.rooms !== 'all' && !access.rooms.includes(roomId))) {
+          throw new ApiError(404, 'ROOM_NOT_FOUND', `no room with id "${roomId}"`);
+        }
+        scopes.push(AccessScope.ofRooms(ctx.units, [room.scope]));
+      }
+      const devices = (await ctx.telemetryAt.valuesAt(at)).filter((d) =>
+        scopes.every((scope) => scope.allows(d.unit, d.sector)),
+      );
+      return { at: at.toISOString(), devices };
     },
   );
 }
