@@ -207,6 +207,56 @@ describe('devices: provisioning, broker authentication and ACL', () => {
     await expect(connect(device.id, device.secret)).rejects.toThrow(/Not authorized/i);
   });
 
+  it('disables a device over REST (login refused, connection closed) and enables it again', async () => {
+    const device = await addDevice('wl-son-tra-01', 'water-level', '20194');
+    const post = (action: string, token?: string) =>
+      api(`/api/v1/devices/${device.id}/${action}`, { method: 'POST', token });
+
+    const viewer = await token('viewer');
+    expect((await post('disable', viewer)).status).toBe(403);
+    expect((await post('enable', viewer)).status).toBe(403);
+    expect((await api('/api/v1/devices/no-such-device/disable', { method: 'POST' })).status).toBe(
+      404,
+    );
+
+    const connected = await connect(device.id, device.secret);
+    const dropped = new Promise<void>((resolve) => connected.once('close', () => resolve()));
+    const disabled = await post('disable');
+    expect(disabled.status).toBe(200);
+    expect(((await disabled.json()) as { device: { enabled: boolean } }).device.enabled).toBe(
+      false,
+    );
+    await dropped; // the open connection is closed at once
+    await expect(connect(device.id, device.secret)).rejects.toThrow(/Not authorized/i);
+
+    const enabled = await post('enable');
+    expect(enabled.status).toBe(200);
+    expect(((await enabled.json()) as { device: { enabled: boolean } }).device.enabled).toBe(true);
+    const again = await connect(device.id, device.secret);
+    expect(again.connected).toBe(true);
+
+    const audit = (await (await api('/api/v1/audit?limit=50')).json()) as {
+      entries: Array<{ action: string; target: string; ip?: string | null }>;
+    };
+    for (const action of ['device.disable', 'device.enable']) {
+      expect(audit.entries).toContainEqual(
+        expect.objectContaining({
+          action,
+          target: `device:${device.id}`,
+          ip: expect.stringContaining('127.0.0.1'),
+        }),
+      );
+    }
+
+    // A revoked device is final: neither switch applies to it.
+    await again.endAsync(true);
+    expect((await post('revoke')).status).toBe(200);
+    const refused = await post('enable');
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: 'DEVICE_REVOKED' });
+    expect((await post('disable')).status).toBe(409);
+  });
+
   it('sends a command from the API to the device, audited', async () => {
     const device = await addDevice('sg-cam-le-01', 'sluice-gate', '20260');
     const gate = await connect(device.id, device.secret);

@@ -512,6 +512,52 @@ describe('the video wall in Chromium against the demo IOC', () => {
     expect(requested.filter((u) => u.includes('/api/v1/alerts'))).toEqual([]);
   });
 
+  it('marks an alert acknowledged in the console on the wall within seconds, over the socket', async () => {
+    // The ward alert the previous test raised, or a fresh one when this test runs alone.
+    await publish(IN_ROOM_DEVICE, { level_cm: 1600, battery_v: 12 });
+    let alertId: string | undefined;
+    await expect
+      .poll(async () => {
+        const open = await api(adminCookie, '/api/v1/alerts?state=open&limit=1000');
+        alertId = (open.body.alerts as { id: string; ruleId: string }[]).find(
+          (a) => a.ruleId === WARD_RULE.id,
+        )?.id;
+        return alertId;
+      })
+      .toBeDefined();
+    const wall = await openWall('khuvuc', 'khu-vuc');
+    const onWall = wall.locator(`[data-testid="wall-alert"][data-alert-id="${alertId}"]`);
+    await onWall.waitFor();
+    const before = (await probe(wall)).openAlerts;
+    expect(await onWall.textContent()).not.toContain('Đã tiếp nhận');
+    const wallRequests: string[] = [];
+    wall.on('request', (r) => wallRequests.push(r.url()));
+
+    // The same operator, in a second page of the same browser, acknowledges it in the console;
+    // it leaves the console's active (open) list.
+    const desk = await wall.context().newPage();
+    desk.on('pageerror', (error) => pageErrors.push(error));
+    await desk.goto(`${baseUrl}/console`);
+    await desk.getByTestId(`alert-row-${alertId}`).click();
+    await desk.getByTestId('alert-acknowledge').click();
+    await desk.getByTestId('alert-action-done').waitFor();
+    const acknowledged = Date.now();
+    await desk.getByTestId(`alert-row-${alertId}`).waitFor({ state: 'detached' });
+
+    // The wall hears it as an alert.changed delta on its socket. An acknowledged alert is still
+    // active until resolved, so the wall keeps it, marked as taken in hand.
+    await expect
+      .poll(() => onWall.textContent(), { timeout: 10_000, interval: 100 })
+      .toContain('Đã tiếp nhận');
+    expect(Date.now() - acknowledged).toBeLessThan(10_000);
+    expect((await probe(wall)).openAlerts).toBe(before);
+    const after = await api(adminCookie, `/api/v1/alerts/${alertId}`);
+    expect(after.body.alert).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'khuvuc' });
+    // The wall stayed on its socket: it never asked the REST alert list.
+    expect((await probe(wall)).transport).toBe('socket');
+    expect(wallRequests.filter((u) => u.includes('/api/v1/alerts'))).toEqual([]);
+  });
+
   it('shows "reconnecting" while the IOC restarts, and recovers by itself', async () => {
     const page = await openWall('admin');
     const sensors = (await probe(page)).sensorCount;

@@ -466,6 +466,10 @@ export const en: Messages = {
         states: { enabled: 'Enabled', disabled: 'Disabled', revoked: 'Revoked' },
         rotate: 'New secret',
         revoke: 'Revoke',
+        enable: 'Enable',
+        disable: 'Disable',
+        confirmDisable: (id: string) =>
+          `Disable device ${id}? Its open connection is closed and it cannot log in until enabled again.`,
         confirmRotate: (id: string) =>
           `Issue a new secret for ${id}? The old one stops working at once.`,
         confirmRevoke: (id: string) =>

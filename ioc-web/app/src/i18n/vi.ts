@@ -459,6 +459,10 @@ export const vi = {
         states: { enabled: 'Đang bật', disabled: 'Đang tắt', revoked: 'Đã thu hồi' },
         rotate: 'Cấp khóa mới',
         revoke: 'Thu hồi',
+        enable: 'Bật',
+        disable: 'Tắt',
+        confirmDisable: (id: string) =>
+          `Tắt thiết bị ${id}? Kết nối đang mở sẽ bị ngắt và thiết bị không đăng nhập được cho đến khi bật lại.`,
         confirmRotate: (id: string) => `Cấp khóa mới cho ${id}? Khóa cũ sẽ ngừng hoạt động ngay.`,
         confirmRevoke: (id: string) =>
           `Thu hồi vĩnh viễn thiết bị ${id}? Thiết bị sẽ không kết nối được nữa.`,

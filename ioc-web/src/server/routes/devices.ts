@@ -28,7 +28,7 @@ const ProvisionBody = Type.Object(
 /**
  * The device registry over REST: catalogue; listing and reading within the caller's rooms;
  * commands by operators within the rooms they operate; provisioning (the secret is in the
- * answer once), rotation, revocation and bulk import by admins.
+ * answer once), rotation, enabling/disabling, revocation and bulk import by admins.
  */
 export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -176,6 +176,38 @@ export async function deviceRoutes(app: FastifyInstance, ctx: WebContext): Promi
       return { device };
     },
   );
+
+  for (const enabled of [true, false]) {
+    const verb = enabled ? 'enable' : 'disable';
+    api.post(
+      `/api/v1/devices/:id/${verb}`,
+      {
+        preHandler: adminOnly,
+        schema: {
+          tags: ['devices'],
+          summary: enabled
+            ? 'Re-enable a disabled device: it may log in to the broker again'
+            : 'Disable a device: its broker login is refused and an open connection is closed',
+          params: DeviceId,
+        },
+      },
+      async (request) => {
+        const current = await requireDevice(ctx, request.params.id, request);
+        // The registry lets a revoked device be "disabled" silently; over REST both are refused
+        // so an admin is not misled into thinking the switch means anything for it.
+        if (current.revokedAt) {
+          throw new ApiError(
+            409,
+            'DEVICE_REVOKED',
+            `device "${current.id}" was revoked at ${current.revokedAt}, which is final; it cannot be ${verb}d`,
+          );
+        }
+        const device = await ctx.devices.setEnabled(current.id, enabled);
+        await audit(request, `device.${verb}`, `device:${device.id}`);
+        return { device };
+      },
+    );
+  }
 
   api.post(
     '/api/v1/devices/:id/commands',

@@ -3,13 +3,13 @@ import { usePolling } from '../../hooks/usePolling';
 import { useI18n } from '../../i18n/i18n';
 import { type Device, deviceState, deviceTypes, listDevices } from '../console-api';
 import { ErrorBanner } from '../ErrorBanner';
-import { provisionDevice, revokeDevice, rotateDeviceSecret } from './admin-api';
+import { provisionDevice, revokeDevice, rotateDeviceSecret, setDeviceEnabled } from './admin-api';
 import { SecretOnce } from './SecretOnce';
 import './admin.css';
 
 const SHOWN = 200; // rows on screen; the search narrows the rest
 
-/** Device administration: provision (secret shown once), rotate the secret, revoke. */
+/** Device administration: provision (secret shown once), rotate the secret, disable/enable, revoke. */
 export function DeviceAdminView() {
   const { t, language } = useI18n();
   const d = t.console.admin.devices;
@@ -132,6 +132,19 @@ export function DeviceAdminView() {
                             }}
                           >
                             {d.rotate}
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-quiet"
+                            disabled={busy === device.id}
+                            data-testid={`device-toggle-${device.id}`}
+                            onClick={() => {
+                              const enable = state === 'disabled';
+                              if (!enable && !window.confirm(d.confirmDisable(device.id))) return;
+                              void run(device.id, () => setDeviceEnabled(device.id, enable));
+                            }}
+                          >
+                            {state === 'disabled' ? d.enable : d.disable}
                           </button>
                           <button
                             type="button"

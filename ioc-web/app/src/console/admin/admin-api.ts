@@ -128,6 +128,11 @@ export async function revokeDevice(id: string): Promise<void> {
   await call('POST', `/api/v1/devices/${encodeURIComponent(id)}/revoke`);
 }
 
+/** Disabling refuses the device's broker login (and drops its open connection) until enabled. */
+export async function setDeviceEnabled(id: string, enabled: boolean): Promise<void> {
+  await call('POST', `/api/v1/devices/${encodeURIComponent(id)}/${enabled ? 'enable' : 'disable'}`);
+}
+
 // Rooms ------------------------------------------------------------------------------------
 
 export interface RoomDraft {
