@@ -7,13 +7,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app-under-test.js';
 import { launchChromium } from './browser.js';
-
-const appRoot = fileURLToPath(new URL('../../ioc-web/app/', import.meta.url));
 
 const operator = { username: 'dieuhanh', role: 'ioc-operator', displayName: 'Nguyễn Thị Hà' };
 // Non-ASCII on purpose: the password must reach the server intact as UTF-8 JSON.
@@ -177,25 +174,6 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
-}
-
-/** The production bundle, as `vite build ioc-web/app` makes it, into `outDir`. */
-async function buildApp(outDir: string): Promise<void> {
-  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({
-      root: appRoot,
-      configFile: join(appRoot, 'vite.config.ts'),
-      mode: 'production',
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true },
-    });
-  } finally {
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
-  }
 }
 
 describe('web app shell in Chromium', () => {

@@ -1,92 +1,18 @@
 // The console's admin pages in real Chromium against a real `ioc start`: an admin creates a
 // user who can then sign in, provisions a device and sees its secret once; an operator gets
 // no admin menu, and the server refuses the admin API to them anyway.
-import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, frontServer } from './app-under-test.js';
 import { launchChromium } from './browser.js';
 import { ADMIN_PASSWORD, type IocServer, startIocServer } from './ioc-server.js';
 
-const appRoot = fileURLToPath(new URL('../../ioc-web/app/', import.meta.url));
 const OPERATOR = { username: 'dieu-hanh-e2e', password: 'mat-khau-dieu-hanh-e2e' };
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.woff2': 'font/woff2',
-  '.svg': 'image/svg+xml',
-};
-
-/** The freshly built app from `root` (index.html for other paths), /api and /healthz to the IOC. */
-async function frontServer(root: string, upstream: string): Promise<Server> {
-  const target = new URL(upstream);
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname.startsWith('/api/') || url.pathname === '/healthz') {
-      const forward = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => res.writeHead(502).end());
-      req.pipe(forward);
-      return;
-    }
-    serveFile(root, url.pathname, res).catch(() => res.writeHead(500).end());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
-
-async function serveFile(root: string, path: string, res: ServerResponse): Promise<void> {
-  const file = normalize(join(root, path));
-  const inside = file.startsWith(root + sep) && extname(file) !== '';
-  const body = inside ? await readFile(file).catch(() => undefined) : undefined;
-  if (body) {
-    res.writeHead(200, {
-      'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
-    });
-    res.end(body);
-    return;
-  }
-  res.writeHead(inside ? 404 : 200, { 'content-type': contentTypes['.html'] });
-  res.end(inside ? '' : await readFile(join(root, 'index.html')));
-}
-
-async function buildApp(outDir: string): Promise<void> {
-  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({
-      root: appRoot,
-      configFile: join(appRoot, 'vite.config.ts'),
-      mode: 'production',
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true },
-    });
-  } finally {
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
-  }
-}
 
 describe('the console admin pages in Chromium against a real IOC', () => {
   let ioc: IocServer;

@@ -1,21 +1,18 @@
 // Time travel end to end on a real `ioc start --demo`: a sensor reports one value, then a
 // later one; at an instant between them the API (`GET /api/v1/telemetry/at`, alerts open at
 // T) and the wall in Chromium (`/wall/{room}?at=`) show the earlier state, scoped to the room.
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { Browser } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApp, frontServer } from './app-under-test.js';
 import { launchChromium } from './browser.js';
 import { ADMIN_PASSWORD, type IocServer, startIocServer } from './ioc-server.js';
 
-const appRoot = fileURLToPath(new URL('../../ioc-web/app/', import.meta.url));
 const IN_ROOM = { id: 'tt-ward', unit: '20242' }; // Hải Châu, in the demo room khu-vuc
 const OUT_OF_ROOM = { id: 'tt-hoi-an', unit: '20410' };
 const LEVEL_RULE = {
@@ -95,69 +92,6 @@ async function report(deviceId: string, level: number): Promise<void> {
     async () => expect((await valuesAt(admin, new Date()))?.[deviceId]?.level_cm).toBe(level),
     { timeout: 20_000, interval: 100 },
   );
-}
-
-/** The built app, and /api and /socket.io (long polling) handed to the IOC. */
-async function frontServer(root: string, upstream: string): Promise<Server> {
-  const target = new URL(upstream);
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/socket.io/')) {
-      const forward = request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: req.url,
-          method: req.method,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => res.writeHead(502).end());
-      req.pipe(forward);
-      return;
-    }
-    const file = normalize(join(root, url.pathname));
-    const inside = file.startsWith(root + sep) && extname(file) !== '';
-    readFile(inside ? file : join(root, 'index.html')).then(
-      (body) => {
-        const type = extname(inside ? file : 'index.html');
-        const types: Record<string, string> = {
-          '.html': 'text/html; charset=utf-8',
-          '.js': 'text/javascript; charset=utf-8',
-          '.css': 'text/css; charset=utf-8',
-          '.woff2': 'font/woff2',
-        };
-        res.writeHead(200, { 'content-type': types[type] ?? 'application/octet-stream' });
-        res.end(body);
-      },
-      () => res.writeHead(404).end(),
-    );
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
-
-async function buildApp(dir: string): Promise<void> {
-  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({
-      root: appRoot,
-      configFile: join(appRoot, 'vite.config.ts'),
-      mode: 'production',
-      logLevel: 'warn',
-      build: { outDir: dir, emptyOutDir: true },
-    });
-  } finally {
-    if (nodeEnv === undefined) delete process.env.NODE_ENV;
-    else process.env.NODE_ENV = nodeEnv;
-  }
 }
 
 /** dd/MM/yyyy HH:mm in Viet Nam's time, as the banner writes it. */
