@@ -62,6 +62,35 @@ export interface KpiObservation {
   value: number;
 }
 
+/** How well an endpoint's media flows, judged from loss and RTT (see media/README.md). */
+export type ConferenceLinkQuality = 'good' | 'fair' | 'poor';
+
+/** One invited unit (or signed-in user) of a live conference, as the wall shows it. */
+export interface ConferenceEndpoint {
+  /** Admin unit code of an invited unit; null for a signed-in user without a unit link. */
+  unit: string | null;
+  /** Peer id while connected, else null. */
+  peerId: string | null;
+  displayName: string;
+  role: 'chair' | 'speaker' | 'participant' | 'viewer';
+  connected: boolean;
+  /** ISO 8601 UTC; null when not connected. */
+  joinedAt: string | null;
+  /** bits/s the endpoint sends to and receives from the SFU. */
+  sendBitrate: number;
+  recvBitrate: number;
+  /** Fraction lost, 0..1, the worse of the up- and downlink. */
+  packetLoss: number;
+  /** Round-trip time in ms, null until measured. */
+  rttMs: number | null;
+  /** Highest simulcast spatial layer (0 = low) it receives now; null when it receives no video. */
+  recvLayer: number | null;
+  /** Null when not connected. */
+  quality: ConferenceLinkQuality | null;
+  handRaised: boolean;
+  audioMuted: boolean;
+}
+
 /**
  * Events that cross service boundaries inside one process (and, later, through Redis
  * across processes). Each later issue adds its event types here.
@@ -111,6 +140,20 @@ export interface LiveEvents {
   };
   /** KPI observations were stored (ingest.kpi); rules and walls follow them. */
   'kpi.observed': { observations: KpiObservation[] };
+  /**
+   * A live conference's endpoints, every `media.conference.statsIntervalS` while it runs and
+   * at once when someone joins or leaves: every invited unit (connected or not) plus every
+   * other connected peer. `ended: true` once, when the room closes.
+   */
+  'conference.endpoints': {
+    conferenceId: string;
+    title: string;
+    /** Peer id of the active speaker, null when nobody speaks. */
+    activeSpeaker: string | null;
+    endpoints: ConferenceEndpoint[];
+    ended: boolean;
+    at: string;
+  };
 }
 
 /** A typed in-memory publish/subscribe bus. */

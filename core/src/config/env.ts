@@ -52,6 +52,8 @@ export const ENV_KEYS: Record<string, string> = {
   IOC_MEDIA_LISTEN_IP: 'media.listenIp',
   IOC_MEDIA_ANNOUNCED_ADDRESS: 'media.announcedAddress',
   IOC_MEDIA_PORT: 'media.port',
+  IOC_MEDIA_LAST_N: 'media.conference.lastN',
+  IOC_MEDIA_ROUTER_CONSUMER_BUDGET: 'media.conference.routerConsumerBudget',
   IOC_SIM_DEVICES: 'simulators.devices',
   IOC_SIM_SPEED: 'simulators.reportSpeed',
   IOC_SIM_SEED: 'simulators.seed',

@@ -67,7 +67,17 @@ describe('loadConfig: where values come from', () => {
       notifications: {
         smtp: { port: 587, secure: false, starttls: 'required', from: 'IOC <ioc@localhost>' },
       },
-      media: { workers: 0, listenIp: '127.0.0.1', port: 40000 },
+      media: {
+        workers: 0,
+        listenIp: '127.0.0.1',
+        port: 40000,
+        conference: {
+          lastN: 9,
+          routerConsumerBudget: 400,
+          statsIntervalS: 5,
+          maxParticipants: 400,
+        },
+      },
       simulators: {
         devices: 300,
         kpiHistoryDays: 365,

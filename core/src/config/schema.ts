@@ -259,6 +259,35 @@ export const ConfigSchema = Type.Object(
           Type.String({ description: 'Address announced to browsers (public/NAT address).' }),
         ),
         port: Port(40000, 'First WebRTC port (UDP+TCP); worker i uses port + i.'),
+        conference: Type.Object(
+          {
+            lastN: Type.Integer({
+              minimum: 1,
+              maximum: 50,
+              default: 9,
+              description:
+                'Videos each endpoint receives at most: the most recent speakers, the floor and the chair (audio always flows).',
+            }),
+            routerConsumerBudget: Type.Integer({
+              minimum: 10,
+              default: 400,
+              description:
+                'Consumers one router carries before a room spreads to another worker (pipeToRouter).',
+            }),
+            statsIntervalS: Type.Integer({
+              minimum: 1,
+              maximum: 60,
+              default: 5,
+              description: 'How often endpoint stats go to the live bus (walls).',
+            }),
+            maxParticipants: Type.Integer({
+              minimum: 2,
+              default: 400,
+              description: 'Peers one conference admits at once.',
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),
