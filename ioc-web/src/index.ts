@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Principal } from '@ioc/core';
 import {
   type AdminUnitTree,
   type ApiTokens,
@@ -15,8 +16,9 @@ import {
   type UserAccounts,
 } from '@ioc/core';
 import type { DeviceCatalogue, DeviceRegistry } from '@ioc/devices';
+import type { Server as SocketServer } from 'socket.io';
 import type { PresenceReader, TelemetryReader, WebContext } from './server/context.js';
-import { startLiveChannel } from './server/live-channel.js';
+import { resolvePrincipal, startLiveChannel } from './server/live-channel.js';
 import { startLocalAdminChannel } from './server/local-admin-channel.js';
 import { OidcSignIn } from './server/oidc/oidc-sign-in.js';
 import type { RoomStore } from './server/rooms/room-store.js';
@@ -81,6 +83,13 @@ export interface RunningWeb {
   server: HttpServer;
   /** Base URL the server answers on, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** The socket.io server, for other services' namespaces (the SFU's `/conference`). */
+  io: SocketServer;
+  /** Who a socket.io handshake belongs to (session cookie or `auth.token`), if anyone. */
+  authenticateHandshake(handshake: {
+    headers: Record<string, string | string[] | undefined>;
+    auth: Record<string, unknown>;
+  }): Promise<Principal | undefined>;
   stop(): Promise<void>;
 }
 
@@ -162,6 +171,8 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
   return {
     server: app.server as HttpServer,
     url,
+    io: live.io,
+    authenticateHandshake: (handshake) => resolvePrincipal(handshake, ctx),
     async stop() {
       deps.health.unregister('web');
       logger.debug('closing the CLI channel');

@@ -66,7 +66,8 @@ export function startLiveChannel(
   };
 }
 
-async function resolvePrincipal(
+/** The caller of a socket.io handshake: `auth.token` (API token) or the session cookie. */
+export async function resolvePrincipal(
   handshake: {
     headers: Record<string, string | string[] | undefined>;
     auth: Record<string, unknown>;
