@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const forTests = process.argv.includes('--for-tests');
+const forBench = process.argv.includes('--for-bench');
 const started = Date.now();
 
 // What the IOC needs at run time, and to build the mediasoup worker from Debian's libraries.
@@ -29,6 +30,8 @@ const RUNTIME_PACKAGES = [
 ];
 // Tests also drive a real browser, a throwaway PostgreSQL and mosquitto as an interop peer.
 const TEST_PACKAGES = ['chromium', 'postgresql', 'mosquitto', 'mosquitto-clients'];
+// `npm run bench -- sfu` sends real RTP from ffmpeg (without it, a synthetic Node sender).
+const BENCH_PACKAGES = ['ffmpeg'];
 
 function log(message) {
   process.stdout.write(`[setup] ${message}\n`);
@@ -51,7 +54,11 @@ function checkNode() {
 }
 
 function installDebianPackages() {
-  const wanted = forTests ? [...RUNTIME_PACKAGES, ...TEST_PACKAGES] : RUNTIME_PACKAGES;
+  const wanted = [
+    ...RUNTIME_PACKAGES,
+    ...(forTests ? TEST_PACKAGES : []),
+    ...(forBench ? BENCH_PACKAGES : []),
+  ];
   if (spawnSync('dpkg-query', ['--version'], { stdio: 'ignore' }).status !== 0) {
     log(`not a Debian/Ubuntu system: make sure these are installed: ${wanted.join(' ')}`);
     return;

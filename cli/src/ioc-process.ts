@@ -25,6 +25,7 @@ import * as media from '@ioc/media';
 import * as simulators from '@ioc/simulators';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { DEMO_ROOM_MEMBERS, type DemoAccount, ensureDemoAccounts } from './demo-accounts.js';
+import { ensureDemoConference } from './demo-conference.js';
 import { mqttLogin } from './mqtt-login.js';
 
 export const ROLES = ['broker', 'ingest', 'media', 'web', 'simulators'] as const;
@@ -103,6 +104,14 @@ export async function startIocProcess(
       await web.seedDemoRooms({ rooms, units, accounts, audit, members: DEMO_ROOM_MEMBERS });
     }
 
+    // Scheduled conferences and their join links (SQL): the web's REST and the SFU's admission.
+    const conferences = new media.ConferenceStore({
+      sql,
+      units,
+      roomScopesOf: async (userId) => (await rooms.membershipsOf(userId)).map((m) => m.scope),
+    });
+    if (config.demo) await ensureDemoConference(conferences, units);
+
     const catalogue = await loadDeviceCatalogue();
     const devices = new DeviceRegistry({ sql, catalogue, units, logger });
     // Last-seen follows presence (connects and disconnects).
@@ -173,7 +182,11 @@ export async function startIocProcess(
       });
       mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqtt.port}`;
     }
-    if (has('media')) started.push(['media', await media.start(config, deps)]);
+    let runningMedia: media.MediaService | undefined;
+    if (has('media')) {
+      runningMedia = await media.start(config, deps);
+      started.push(['media', runningMedia]);
+    }
 
     let webUrl: string | undefined;
     if (has('web')) {
@@ -194,6 +207,7 @@ export async function startIocProcess(
         notifications: runningIngest?.notifications,
         rules: runningIngest?.rules,
         rooms,
+        conferences,
         presence: runningBroker?.presence,
         sendCommand: runningBroker
           ? (deviceId, payload) =>
@@ -211,6 +225,18 @@ export async function startIocProcess(
         started.push(['broker.websocket', { stop: async () => broker.detachWebSocket() }]);
       }
       webUrl = runningWeb.url;
+      // The SFU's signalling is a namespace of the web's socket.io server; it stops first.
+      if (runningMedia) {
+        const signalling = runningMedia.attachSignalling(runningWeb.io, {
+          admission: conferences,
+          authenticate: runningWeb.authenticateHandshake,
+          unitName: (code) => units.get(code)?.name,
+        });
+        conferences.on('cancelled', (conference) => {
+          signalling.endConference(conference.id, 'cancelled');
+        });
+        started.push(['media.signalling', { stop: () => signalling.close() }]);
+      }
     }
     if (has('simulators') && config.demo) {
       const running = await simulators.start(config, {

@@ -23,6 +23,7 @@ import { startLocalAdminChannel } from './server/local-admin-channel.js';
 import { OidcSignIn } from './server/oidc/oidc-sign-in.js';
 import type { RoomStore } from './server/rooms/room-store.js';
 import type { AlertDesk } from './server/routes/alerts.js';
+import type { ConferenceDesk } from './server/routes/conferences.js';
 import type { KpiDesk } from './server/routes/kpi.js';
 import type { NotificationAdmin } from './server/routes/notifications.js';
 import type { OpcuaAdmin } from './server/routes/opcua.js';
@@ -48,6 +49,12 @@ export {
   type Scene,
 } from './server/rooms/room-store.js';
 export type { AlertDesk } from './server/routes/alerts.js';
+export type {
+  AttendanceView,
+  ConferenceDesk,
+  ConferenceView,
+  JoinLinkView,
+} from './server/routes/conferences.js';
 export type { KpiDesk, KpiSeriesRequest, KpiSubmitView } from './server/routes/kpi.js';
 export type { NotificationAdmin } from './server/routes/notifications.js';
 export type { OpcuaAdmin } from './server/routes/opcua.js';
@@ -66,6 +73,8 @@ export interface WebDeps extends ServiceDeps {
   /** InfluxDB, for sensor values at a past instant (the wall's time travel). */
   influx?: InfluxStore;
   alerts?: AlertDesk;
+  /** Conference scheduling (media's ConferenceStore); without it /api/v1/conferences answers 503. */
+  conferences?: ConferenceDesk;
   opcua?: OpcuaAdmin;
   kpi?: KpiDesk;
   notifications?: NotificationAdmin;
@@ -118,6 +127,7 @@ export async function start(config: AppConfig, deps: WebDeps): Promise<RunningWe
     telemetry: deps.telemetry,
     telemetryAt: deps.influx ? new InfluxTelemetryAt(deps.influx) : undefined,
     alerts: deps.alerts,
+    conferences: deps.conferences,
     opcua: deps.opcua,
     kpi: deps.kpi,
     notifications: deps.notifications,

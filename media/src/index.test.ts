@@ -178,6 +178,20 @@ describe('media service start-up failures', () => {
     );
   });
 
+  it('restarts a killed worker with the default restart delay (as ioc start runs it)', async () => {
+    const media = await start(mediaConfig({ workers: 1, port: 0 }), serviceDeps());
+    try {
+      const [worker] = media.workers;
+      if (!worker?.pid) throw new Error('worker 0 is not running');
+      const restarted = once(media.pool, 'started') as Promise<[WorkerStarted]>;
+      process.kill(worker.pid, 'SIGKILL');
+      const [restart] = await restarted;
+      expect(restart).toMatchObject({ index: 0, restart: true });
+    } finally {
+      await media.stop();
+    }
+  });
+
   it('with port 0 lets each worker pick a free port', async () => {
     const deps = serviceDeps();
     const media = await start(mediaConfig({ workers: 1, port: 0 }), deps);

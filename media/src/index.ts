@@ -2,12 +2,37 @@
 // routers placed across them. Rooms, signalling and scheduling build on `createRouter()`.
 import { availableParallelism } from 'node:os';
 import type { AppConfig, RunningService, ServiceDeps } from '@ioc/core';
+import type { Server as SocketIoServer } from 'socket.io';
 import { registerMediaMetrics } from './metrics.js';
 import { assertMediaCanListen } from './preflight.js';
+import {
+  attachSignalling,
+  type ConferenceSignalling,
+  type SignallingDeps,
+} from './signalling/conference-signalling.js';
 import { assertWorkerBinary } from './worker-binary.js';
 import { type CreateRouterOptions, type MediaRouter, WorkerPool } from './worker-pool.js';
 
 export { DEFAULT_MEDIA_CODECS } from './codecs.js';
+export type {
+  Admission,
+  AttendanceEntry,
+  Conference,
+  ConferenceAdmission,
+  ConferenceRole,
+  ConferenceStatus,
+  JoinRequest,
+} from './conferences/conference.js';
+export {
+  type AttendanceRecord,
+  type ConferenceInput,
+  type ConferenceListFilter,
+  ConferenceStore,
+  type ConferenceStoreOptions,
+  type JoinLink,
+} from './conferences/conference-store.js';
+export { JoinTokens } from './conferences/join-tokens.js';
+export { JOIN_OPENS_MINUTES_BEFORE, type RoomScopeLike } from './conferences/seating.js';
 export type {
   MediaWorker,
   MediaWorkerEvents,
@@ -15,7 +40,26 @@ export type {
   WorkerRestartFailed,
   WorkerStarted,
 } from './media-worker.js';
+export { ConferenceError } from './rooms/conference-error.js';
+export { ConferencePeer } from './rooms/conference-peer.js';
+export { ConferenceRoom, type RoomCloseReason } from './rooms/conference-room.js';
+export { ConferenceRooms } from './rooms/conference-rooms.js';
+export { LINK_QUALITY_THRESHOLDS, linkQuality } from './rooms/link-quality.js';
+export {
+  attachSignalling,
+  type ConferenceSignalling,
+  type SignallingDeps,
+} from './signalling/conference-signalling.js';
+export type { Handshake } from './signalling/handshake.js';
+export * from './signalling/protocol.js';
+export { REQUEST_SCHEMAS } from './signalling/request-schemas.js';
 export type { CreateRouterOptions, MediaRouter, WorkerPool } from './worker-pool.js';
+
+/** What the host gives `MediaService.attachSignalling`; the rest comes from `start`. */
+export type MediaSignallingDeps = Pick<
+  SignallingDeps,
+  'admission' | 'authenticate' | 'unitName' | 'emptyRoomCloseMs'
+>;
 
 /** How many mediasoup workers `start` runs: `media.workers`, or one per CPU core when 0. */
 export function workerCount(config: AppConfig): number {
@@ -37,6 +81,11 @@ export interface MediaService extends RunningService {
   readonly workers: WorkerPool['workers'];
   /** A router (default codecs: Opus, VP8, H.264) on the next running worker. */
   createRouter(options?: CreateRouterOptions): Promise<MediaRouter>;
+  /**
+   * Serves conference signalling on `io`'s `/conference` namespace (rooms on these workers).
+   * `stop()` closes it too, before the workers.
+   */
+  attachSignalling(io: SocketIoServer, deps: MediaSignallingDeps): ConferenceSignalling;
 }
 
 export interface MediaStartOptions {
@@ -99,12 +148,34 @@ export async function start(
   });
   deps.health.register('media', () => pool.health());
   const unregisterMetrics = registerMediaMetrics(deps.metrics, pool);
+  const signallings = new Set<ConferenceSignalling>();
 
   return {
     pool,
     workers: pool.workers,
     createRouter: (options) => pool.createRouter(options),
+    attachSignalling(io, signallingDeps) {
+      const signalling = attachSignalling(io, {
+        ...signallingDeps,
+        bus: deps.bus,
+        logger: deps.logger,
+        config,
+        createRouter: () => pool.createRouter(),
+      });
+      signallings.add(signalling);
+      return {
+        rooms: signalling.rooms,
+        endConference: (conferenceId, reason) => signalling.endConference(conferenceId, reason),
+        async close() {
+          signallings.delete(signalling);
+          await signalling.close();
+        },
+      };
+    },
     async stop() {
+      // Rooms first, so that clients hear "reconnect" rather than see their worker vanish.
+      await Promise.all([...signallings].map((signalling) => signalling.close()));
+      signallings.clear();
       unsubscribe();
       deps.health.unregister('media');
       unregisterMetrics();

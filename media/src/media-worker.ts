@@ -68,7 +68,11 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
   constructor(options: MediaWorkerOptions) {
     super();
     this.index = options.index;
-    this.#options = { restartDelayMs: { min: 100, max: 10_000 }, ...options };
+    // Not a spread over the default: the pool passes `restartDelayMs: undefined` when unset.
+    this.#options = {
+      ...options,
+      restartDelayMs: options.restartDelayMs ?? { min: 100, max: 10_000 },
+    };
     this.#log = options.logger.child({ component: 'media', worker: options.index });
   }
 

@@ -13,6 +13,7 @@ import type { CallerAccess } from './access/caller-access.js';
 import type { OidcSignIn } from './oidc/oidc-sign-in.js';
 import type { RoomStore } from './rooms/room-store.js';
 import type { AlertDesk } from './routes/alerts.js';
+import type { ConferenceDesk } from './routes/conferences.js';
 import type { KpiDesk } from './routes/kpi.js';
 import type { NotificationAdmin } from './routes/notifications.js';
 import type { OpcuaAdmin } from './routes/opcua.js';
@@ -45,6 +46,8 @@ export interface WebContext {
   kpi?: KpiDesk;
   /** Alert notification subscriptions and deliveries; undefined without ingest. */
   notifications?: NotificationAdmin;
+  /** Video conferences (schedule, cancel, join links, attendance); undefined without media. */
+  conferences?: ConferenceDesk;
   /** Alert rules (read by all, changed by admins); undefined without ingest. */
   rules?: RuleAdmin;
   /** Operating rooms and their members; without it, room operators and viewers see nothing. */

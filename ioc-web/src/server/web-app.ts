@@ -17,6 +17,7 @@ import { installErrorHandling } from './errors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { conferenceRoutes } from './routes/conferences.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes, metricsRoutes } from './routes/health.js';
 import { kpiRoutes } from './routes/kpi.js';
@@ -105,6 +106,7 @@ export async function buildWebApp(
   await app.register(kpiRoutes, ctx);
   await app.register(auditRoutes, ctx);
   await app.register(alertRoutes, ctx);
+  await app.register(conferenceRoutes, ctx);
   await app.register(notificationRoutes, ctx);
   await app.register(ruleRoutes, ctx);
   await app.register(roomRoutes, ctx);

@@ -11,7 +11,13 @@
 // Requests: `socket.emit(name, payload, ack)`; every ack is a Reply. Payloads are validated;
 // an invalid one answers `INVALID_REQUEST` naming the field. Ids that are not the caller's
 // own (another peer's transport/producer/consumer, another room's) answer `NOT_FOUND`, the
-// same as unknown ids. Role checks answer `FORBIDDEN`.
+// same as unknown ids. Role checks answer `FORBIDDEN`. Other codes: `NOT_JOINED` (a request
+// before `join`, or after the seat was lost), `ALREADY_JOINED`, `TRANSPORT_EXISTS` (one send
+// and one receive transport per seat), `PRODUCER_EXISTS` (one producer per source),
+// `SCREEN_BUSY`, `RATE_LIMITED` (chat: 10 messages in 10 s), `CONFERENCE_FULL`,
+// `JOIN_TOKEN_EXPIRED` (join after the admission ran out), `INVALID_STATE` (e.g. connecting a
+// transport twice), `UNKNOWN_REQUEST`, `MEDIA_UNAVAILABLE`, `INTERNAL_ERROR` (logged).
+// A request without an ack callback is ignored (and logged).
 import type { ConferenceEndpoint } from '@ioc/core';
 import type {
   DtlsParameters,
@@ -64,7 +70,12 @@ export interface TransportOptions {
 export interface SignallingRequests {
   /** First call: what the client's mediasoup-client Device loads. */
   getRouterRtpCapabilities: [Record<string, never>, RtpCapabilities];
-  /** Takes a seat. Consumers for the others' media follow as `consumer.new` events. */
+  /**
+   * Takes a seat. Consumers for the others' media follow as `consumer.new` events once a
+   * receive transport exists (after the reply to `createTransport` `recv`). `displayName`
+   * does not replace the admission's name (a unit's name or the user's): it is shown after
+   * it in brackets, e.g. "UBND xã Hòa Vang (Anh Ba)".
+   */
   join: [
     { displayName?: string; rtpCapabilities: RtpCapabilities },
     {
@@ -92,7 +103,11 @@ export interface SignallingRequests {
   /** Self mute / unmute (a chair's mute pauses the producer; only its owner resumes it). */
   pauseProducer: [{ producerId: string }, Record<string, never>];
   resumeProducer: [{ producerId: string }, Record<string, never>];
-  /** Consumers start paused; the client resumes each once its local consumer exists. */
+  /**
+   * Consumers start paused; the client resumes each once its local consumer exists. A camera
+   * consumer outside the last N stays paused: the reply is ok and a `consumer.paused`
+   * `last-n` event follows; it flows with `consumer.resumed` when it enters the last N.
+   */
   resumeConsumer: [{ consumerId: string }, Record<string, never>];
   /** Thumbnails ask for layer 0, the focused tile for 2 (capped by what the link carries). */
   setPreferredLayers: [
@@ -100,6 +115,7 @@ export interface SignallingRequests {
     Record<string, never>,
   ];
   raiseHand: [{ raised: boolean }, Record<string, never>];
+  /** The sender gets its message in the reply; the others get a `chat` event. */
   chat: [{ text: string }, ChatMessage];
   /** Chair only. Pauses every microphone but the chair's. */
   muteAll: [Record<string, never>, { muted: number }];
@@ -128,7 +144,10 @@ export interface NewConsumer {
 export interface SignallingEvents {
   'consumer.new': NewConsumer;
   'consumer.closed': { consumerId: string };
-  /** `producer` when its owner muted, `last-n` when it fell out of the last N. */
+  /**
+   * `producer` when its owner (or the chair) paused it, `last-n` when it is outside the
+   * receiver's last N (also sent right after `consumer.new` for such a consumer).
+   */
   'consumer.paused': { consumerId: string; reason: 'producer' | 'last-n' };
   'consumer.resumed': { consumerId: string };
   'consumer.layers': {
@@ -142,9 +161,17 @@ export interface SignallingEvents {
   'speaker.active': { peerId: string | null };
   chat: ChatMessage;
   floor: { peerId: string | null };
-  /** The chair muted the caller's microphone (its producer is paused server-side). */
+  /**
+   * The chair muted the caller's microphone (its producer is paused server-side; only the
+   * caller's own `resumeProducer` resumes it). `by` is the chair's display name.
+   */
   'muted.by': { by: string; producerId: string };
-  /** The room moved (its worker died) or closes: reconnect and join again, or leave. */
+  /**
+   * The seat is gone: `worker-died` (the room's mediasoup worker died) or `moved` (the server
+   * is stopping). Join again, on this socket or a new one; the room is re-created on a live
+   * worker. Every transport, producer and consumer of the old seat is closed.
+   */
   reconnect: { reason: 'worker-died' | 'moved' };
+  /** The conference is over for the caller; the server disconnects the socket right after. */
   ended: { reason: 'conference-ended' | 'expired' | 'cancelled' };
 }

@@ -9,6 +9,8 @@ import { benchIngest, INGEST_DEFAULTS } from './ingest.bench.js';
 import { machineFacts } from './machine.js';
 import { benchMqttBroker, MQTT_BROKER_DEFAULTS } from './mqtt-broker.bench.js';
 import { type BenchmarkResult, type BenchReport, renderMarkdown, writeReport } from './report.js';
+import { benchSfu } from './sfu.bench.js';
+import { SFU_ENVIRONMENT_HELP, sfuOptionsFromEnv } from './sfu-options.js';
 import { Teardown } from './teardown.js';
 import { benchWall, WALL_DEFAULTS } from './wall.bench.js';
 
@@ -36,6 +38,8 @@ const PARTS: Record<
     }),
   wall: ({ rounds, ...context }) =>
     benchWall({ ...WALL_DEFAULTS, ...context, rounds: rounds ?? 3 }),
+  sfu: ({ rounds, ...context }) =>
+    benchSfu({ ...sfuOptionsFromEnv(process.env), ...context, rounds: rounds ?? 3 }),
 };
 
 const USAGE = `usage: npm run bench [-- [${Object.keys(PARTS).join('|')} ...] [--rounds N]]
@@ -44,10 +48,12 @@ const USAGE = `usage: npm run bench [-- [${Object.keys(PARTS).join('|')} ...] [-
   ingest   device → broker → ingest → InfluxDB vs broker only, mosquitto and raw InfluxDB
   wall     live channel at 10,000 sensors / 2,000 changes/s: server CPU and bytes for 1 and 10
            walls, and the wall page's main-thread time in Chromium
+  sfu      mediasoup: ffmpeg RTP senders, commune endpoints ramped to 80 % of a worker's core;
+           consumers per worker vs mediasoup's published ~500, packets/s delivered to sinks
   --rounds measured rounds per side (default 3; the median is reported)
 Results: stdout (JSON, then Markdown) and bench-results/.
 Environment: BENCH_LOG_LEVEL=debug shows service logs; MOSQUITTO_BIN=<path> picks another
-mosquitto (default /usr/sbin/mosquitto).`;
+mosquitto (default /usr/sbin/mosquitto). sfu load: ${SFU_ENVIRONMENT_HELP}.`;
 
 const RESULTS_DIR = fileURLToPath(new URL('../../../bench-results/', import.meta.url));
 

@@ -6,11 +6,13 @@ import { useI18n } from '../i18n/i18n';
 import { navigate, usePath } from '../router';
 import { AuditView } from './admin/AuditView';
 import { DeviceAdminView } from './admin/DeviceAdminView';
+import { KpiAdminView } from './admin/KpiAdminView';
 import { RoomAdminView } from './admin/RoomAdminView';
 import { RoomsView } from './admin/RoomsView';
 import { RulesView } from './admin/RulesView';
 import { UsersView } from './admin/UsersView';
 import { AlertsView } from './alerts/AlertsView';
+import { ConferencesView } from './conferences/ConferencesView';
 import { DeviceDetail } from './devices/DeviceDetail';
 import { DevicesView } from './devices/DevicesView';
 import { ReferenceProvider } from './reference';
@@ -18,15 +20,17 @@ import './console.css';
 
 type Section =
   | 'alerts'
+  | 'conferences'
   | 'devices'
   | 'rules'
   | 'rooms'
   | 'audit'
   | 'users'
   | 'device-admin'
-  | 'room-admin';
+  | 'room-admin'
+  | 'kpi-admin';
 /** Pages only administrators see in the menu (the server refuses others anyway). */
-const ADMIN_SECTIONS: Section[] = ['audit', 'users', 'device-admin', 'room-admin'];
+const ADMIN_SECTIONS: Section[] = ['audit', 'users', 'device-admin', 'room-admin', 'kpi-admin'];
 
 interface Route {
   section: Section;
@@ -36,7 +40,14 @@ interface Route {
 
 function routeOf(path: string): Route {
   const [, , section, id] = path.split('/');
-  const known: Section[] = ['alerts', 'devices', 'rules', 'rooms', ...ADMIN_SECTIONS];
+  const known: Section[] = [
+    'alerts',
+    'conferences',
+    'devices',
+    'rules',
+    'rooms',
+    ...ADMIN_SECTIONS,
+  ];
   const found = known.find((s) => s === section) ?? 'alerts';
   return { section: found, id: id ? decodeURIComponent(id) : undefined };
 }
@@ -44,7 +55,7 @@ function routeOf(path: string): Route {
 export default function ConsoleApp({ user }: { user: User }) {
   const { t } = useI18n();
   const route = routeOf(usePath());
-  const sections: Section[] = ['alerts', 'devices', 'rules', 'rooms'];
+  const sections: Section[] = ['alerts', 'conferences', 'devices', 'rules', 'rooms'];
   if (user.role === 'admin') sections.push(...ADMIN_SECTIONS);
 
   return (
@@ -61,7 +72,7 @@ export default function ConsoleApp({ user }: { user: User }) {
             {sections.map((section) => (
               <li key={section}>
                 <NavLink to={`/console/${section}`} current={route.section === section}>
-                  {t.console.nav[section]}
+                  {section === 'conferences' ? t.conferences.nav : t.console.nav[section]}
                 </NavLink>
               </li>
             ))}
@@ -79,6 +90,8 @@ function Section({ route, user }: { route: Route; user: User }) {
   switch (route.section) {
     case 'alerts':
       return <AlertsView user={user} selectedId={route.id} />;
+    case 'conferences':
+      return <ConferencesView user={user} selectedId={route.id} />;
     case 'devices':
       return route.id ? <DeviceDetail id={route.id} /> : <DevicesView />;
     case 'rules':
@@ -93,6 +106,8 @@ function Section({ route, user }: { route: Route; user: User }) {
       return <DeviceAdminView />;
     case 'room-admin':
       return <RoomAdminView />;
+    case 'kpi-admin':
+      return <KpiAdminView />;
   }
 }
 

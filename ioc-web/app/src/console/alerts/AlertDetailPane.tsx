@@ -4,6 +4,7 @@ import type { User } from '../../api/ioc-api';
 import { usePolling } from '../../hooks/usePolling';
 import { labelFor, useI18n } from '../../i18n/i18n';
 import { navigate } from '../../router';
+import { ConveneButton } from '../conferences/ConveneButton';
 import { type Alert, getAlert, listAlerts } from '../console-api';
 import { ErrorBanner } from '../ErrorBanner';
 import { formatMinute } from '../format';
@@ -123,6 +124,7 @@ export function AlertDetailPane({
             {alert.escalationLevel > 0 && <Fact label={d.escalation}>{alert.escalationLevel}</Fact>}
           </dl>
           <AlertActions alert={alert} user={user} onChanged={changed} />
+          <ConveneButton key={alert.id} alertId={alert.id} user={user} />
           {data.kind === 'storm' && <StormChildren stormId={alert.id} count={data.children} />}
           <section aria-labelledby="alert-history-title" className="ops-history">
             <h3 id="alert-history-title">{d.history}</h3>
