@@ -37,6 +37,10 @@ export function alertRows(alerts: readonly WallAlert[]): AlertRow[] {
     );
 }
 
+/**
+ * The active list: alerts nobody has taken in hand yet, as the console's active list. Those
+ * acknowledged (someone is on them) leave it and are only counted as "in progress".
+ */
 export function AlertsPanel({
   alerts,
   unitNames,
@@ -45,14 +49,27 @@ export function AlertsPanel({
   unitNames: ReadonlyMap<string, string>;
 }) {
   const { t, language } = useI18n();
-  const rows = alerts ? alertRows(alerts) : [];
+  const active = alerts?.filter((a) => a.state !== 'acknowledged') ?? [];
+  const inProgress = (alerts?.length ?? 0) - active.length;
+  const rows = alertRows(active);
   const shown = rows.slice(0, MAX_ROWS);
   return (
     <section className="wall-panel wall-alerts" data-testid="wall-alerts">
       <h2>
         {t.wall.alerts.title}
-        <span className="wall-count" data-testid="wall-alert-count">
-          {rows.length}
+        <span className="wall-alert-counts">
+          {inProgress > 0 && (
+            <span
+              className="wall-in-progress"
+              data-testid="wall-alerts-in-progress"
+              title={t.wall.live.inProgressHint}
+            >
+              {t.wall.live.inProgress(inProgress)}
+            </span>
+          )}
+          <span className="wall-count" data-testid="wall-alert-count">
+            {rows.length}
+          </span>
         </span>
       </h2>
       {!alerts && <p className="wall-muted">{t.wall.alerts.loading}</p>}
@@ -78,7 +95,6 @@ export function AlertsPanel({
               <time dateTime={alert.raisedAt}>{formatShortTime(alert.raisedAt)}</time>
               {alert.unit && unitNames.has(alert.unit) && <span>{unitNames.get(alert.unit)}</span>}
               {alert.count > 1 && <span>{t.wall.alerts.repeated(alert.count)}</span>}
-              {alert.state === 'acknowledged' && <span>{t.wall.alerts.acknowledged}</span>}
             </span>
             {children > 0 && (
               <span className="wall-storm" data-testid="wall-storm">

@@ -1,10 +1,21 @@
 import { useI18n } from '../i18n/i18n';
+import { EndpointIcon } from './ConferencePanel';
+import type { EndpointState } from './conference-endpoints';
 import { SENSOR_STATES } from './device-state';
 import { withUnit } from './format';
 import { CHOROPLETH_STEPS, NO_DATA_COLOUR } from './map-geometry';
 import type { KpiBreakdown } from './wall-api';
 
-export function MapLegend({ choropleth }: { choropleth?: KpiBreakdown }) {
+const ENDPOINT_STATES: readonly EndpointState[] = ['good', 'fair', 'poor', 'offline'];
+
+export function MapLegend({
+  choropleth,
+  endpoints = false,
+}: {
+  choropleth?: KpiBreakdown;
+  /** A conference is live: explain its markers too. */
+  endpoints?: boolean;
+}) {
   const { t, language } = useI18n();
   return (
     <aside className="wall-legend" data-testid="wall-legend">
@@ -40,6 +51,17 @@ export function MapLegend({ choropleth }: { choropleth?: KpiBreakdown }) {
           </li>
         ))}
       </ul>
+      {endpoints && (
+        <ul className="wall-legend-endpoints" data-testid="wall-legend-endpoints">
+          <li>{t.wall.conference.legend}:</li>
+          {ENDPOINT_STATES.map((state) => (
+            <li key={state}>
+              <EndpointIcon state={state} />
+              {t.wall.conference.states[state]}
+            </li>
+          ))}
+        </ul>
+      )}
     </aside>
   );
 }

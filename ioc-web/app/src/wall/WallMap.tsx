@@ -6,6 +6,7 @@ import { Map as MapLibreMap, type StyleSpecification, setWorkerUrl } from 'mapli
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { conferenceLayer, type EndpointMark } from './conference-layer';
 import type { Sensor } from './device-state';
 import { unitLabels, withChoropleth } from './map-geometry';
 import type { Bounds } from './room-scope';
@@ -71,6 +72,8 @@ export interface WallMapProps {
   choropleth?: KpiBreakdown;
   sensors: readonly Sensor[];
   pulses: ReadonlyArray<[number, number]>;
+  /** Conference endpoints at their units' centres (empty when no conference is live). */
+  endpoints: readonly EndpointMark[];
   /** CSS pixels per rem on the wall, so marks scale with the screen like the text. */
   scale: number;
   onDrawn(drawn: MapDrawn): void;
@@ -81,7 +84,7 @@ const PULSE_MS = 1_600;
 const PULSE_FRAME_MS = 50; // software WebGL on some walls: 20 frames a second is plenty
 
 export function WallMap(props: WallMapProps) {
-  const { boundaries, bounds, roomUnits, choropleth, sensors, pulses, scale } = props;
+  const { boundaries, bounds, roomUnits, choropleth, sensors, pulses, endpoints, scale } = props;
   const { onDrawn, onFailed } = props;
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MapLibreMap | null>(null);
@@ -167,6 +170,7 @@ export function WallMap(props: WallMapProps) {
     if (!overlay) return;
     const draw = (phase: number): Layer[] => {
       const layers = wallLayers({ zoom, scale, labels, marks, pulses, phase, fontReady });
+      if (endpoints.length > 0) layers.push(conferenceLayer(endpoints, scale));
       overlay.setProps({ layers });
       return layers;
     };
@@ -187,7 +191,7 @@ export function WallMap(props: WallMapProps) {
     };
     frame = requestAnimationFrame(animate);
     return () => cancelAnimationFrame(frame);
-  }, [zoom, scale, labels, marks, pulses, fontReady, onDrawn]);
+  }, [zoom, scale, labels, marks, pulses, endpoints, fontReady, onDrawn]);
 
   return <div ref={container} className="wall-map" data-testid="wall-map" />;
 }

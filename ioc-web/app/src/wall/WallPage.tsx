@@ -24,11 +24,13 @@ import { useI18n } from '../i18n/i18n';
 import { vi } from '../i18n/vi';
 import { useSession } from '../session';
 import { AlertsPanel } from './AlertsPanel';
+import { ConferencePanel } from './ConferencePanel';
+import { endpointMarks } from './conference-layer';
 import { DeviceHealth } from './DeviceHealth';
 import { type Sensor, sensorsOf } from './device-state';
 import { KpiTiles } from './KpiTiles';
 import { MapLegend } from './MapLegend';
-import { unitLabels } from './map-geometry';
+import { unitCentroids, unitLabels } from './map-geometry';
 import { RoomScope } from './room-scope';
 import { sceneShows, useSceneRotation } from './scene-rotation';
 import { SocketSource } from './socket-source';
@@ -52,6 +54,13 @@ export interface WallProbe {
   sensorCount: number;
   layers: Record<string, number>;
   openAlerts: number;
+  /** Open alerts nobody has acknowledged: the panel's list. */
+  activeAlerts: number;
+  /** Acknowledged alerts, counted as in progress. */
+  alertsInProgress: number;
+  /** Conference endpoints in the room, and how many are connected. */
+  conferenceEndpoints: number;
+  conferenceConnected: number;
   devicesDenied: boolean;
   mapFailed: string | null;
   /** The past instant shown (time travel, ISO 8601), or null when live. */
@@ -136,6 +145,16 @@ export default function WallPage({ room }: { room: string }) {
     return [...at.values()];
   }, [sensors, labels, data.alerts]);
 
+  // Conference endpoints at their units' centres, on every scene (they are few and live).
+  const centroids = useMemo(
+    () => (data.boundaries ? unitCentroids(data.boundaries) : new Map<string, [number, number]>()),
+    [data.boundaries],
+  );
+  const endpoints = useMemo(
+    () => endpointMarks(data.conferences, centroids),
+    [data.conferences, centroids],
+  );
+
   const wallRef = useRef<HTMLDivElement>(null);
   const scale = useRemPixels(wallRef);
   const [drawn, setDrawn] = useState<MapDrawn>({ layers: {}, sensorCount: 0 });
@@ -154,6 +173,13 @@ export default function WallPage({ room }: { room: string }) {
       sensorCount: drawn.sensorCount,
       layers: { ...drawn.layers },
       openAlerts: data.alerts?.length ?? 0,
+      activeAlerts: data.alerts?.filter((a) => a.state !== 'acknowledged').length ?? 0,
+      alertsInProgress: data.alerts?.filter((a) => a.state === 'acknowledged').length ?? 0,
+      conferenceEndpoints: data.conferences.reduce((n, c) => n + c.endpoints.length, 0),
+      conferenceConnected: data.conferences.reduce(
+        (n, c) => n + c.endpoints.filter((e) => e.connected).length,
+        0,
+      ),
       devicesDenied: data.devicesDenied,
       mapFailed,
       at: at?.toISOString() ?? null,
@@ -192,6 +218,15 @@ export default function WallPage({ room }: { room: string }) {
               {data.connection === 'connecting' ? t.wall.connecting : t.wall.reconnecting}
             </span>
           )}
+          {data.transport === 'poll' && data.connection === 'live' && (
+            <span
+              className="wall-transport"
+              data-testid="wall-transport"
+              title={t.wall.live.pollHint}
+            >
+              {t.wall.live.poll}
+            </span>
+          )}
           {data.updatedAt && (
             <span className="wall-updated" data-testid="wall-updated">
               {t.wall.updatedAt(formatTime(data.updatedAt))}
@@ -209,6 +244,7 @@ export default function WallPage({ room }: { room: string }) {
             choropleth={sceneShows(scene, 'kpi') ? data.choropleth : undefined}
             sensors={sceneShows(scene, 'sensors') ? sensors : NO_SENSORS}
             pulses={sceneShows(scene, 'alerts') ? pulses : NO_PULSES}
+            endpoints={endpoints}
             scale={scale}
             onDrawn={setDrawn}
             onFailed={onMapFailed}
@@ -218,11 +254,12 @@ export default function WallPage({ room }: { room: string }) {
               {t.wall.mapFailed}
             </p>
           )}
-          <MapLegend choropleth={data.choropleth} />
+          <MapLegend choropleth={data.choropleth} endpoints={endpoints.length > 0} />
           {at && <TimeTravelBanner at={at} onLive={() => timeTravel.go(undefined)} />}
           {timeTravel.panelOpen && <TimeTravelPanel room={room} at={at} onChange={timeTravel.go} />}
         </div>
         <div className="wall-side">
+          <ConferencePanel conferences={data.conferences} />
           <AlertsPanel alerts={data.alerts} unitNames={unitNames} />
           <KpiTiles kpis={data.kpis} loading={!data.kpisLoaded} />
           <DeviceHealth sensors={sensors} denied={data.devicesDenied} />

@@ -1,6 +1,7 @@
 // One room's live picture, built from the socket feed: a `snapshot`, then `delta`s applied
 // in sequence order. Pure bookkeeping (no socket, no timers) so the rules are in one place:
 // a delta must be the last seq + 1; an older one is a duplicate, a newer one means a gap.
+import { conferenceOf, type WallConference } from './conference-endpoints';
 import {
   alertOf,
   roomOf,
@@ -17,8 +18,19 @@ export interface LiveChanges {
   room?: WallRoom;
   devices?: WallDevice[];
   alerts?: WallAlert[];
-  /** KPI figures arrived: the tiles and the choropleth are due a refresh. */
+  /** KPI figures arrived: the choropleth is due a refresh. */
   kpis: boolean;
+  /** The room's roll-ups that changed (the tiles' figures), oldest first. */
+  kpiRollups: KpiRollup[];
+  /** Live conferences with endpoints in the room, when they changed. */
+  conferences?: WallConference[];
+}
+
+/** The room's roll-up of one KPI for one local day, computed by the server. */
+export interface KpiRollup {
+  kpi: string;
+  date: string;
+  value: number | null;
 }
 
 const CLOSED = new Set(['resolved', 'cleared']);
@@ -28,7 +40,9 @@ export class LiveRoom {
   #room: WallRoom | undefined;
   readonly #devices = new Map<string, WallDevice>();
   readonly #alerts = new Map<string, WallAlert>();
-  #dirty = { room: false, devices: false, alerts: false, kpis: false };
+  readonly #conferences = new Map<string, WallConference>();
+  #kpiRollups: KpiRollup[] = [];
+  #dirty = { room: false, devices: false, alerts: false, kpis: false, conferences: false };
 
   /** The sequence number of the last applied batch; null before the first snapshot. */
   get seq(): number | null {
@@ -57,7 +71,18 @@ export class LiveRoom {
       const alert = alertOf(row);
       if (alert && !CLOSED.has(alert.state)) this.#alerts.set(alert.id, alert);
     }
-    this.#dirty = { room: Boolean(room), devices: true, alerts: true, kpis: true };
+    this.#conferences.clear();
+    for (const row of arrayOf(snapshot.conferences)) {
+      const conference = conferenceOf(row);
+      if (conference && !conference.ended) this.#conferences.set(conference.id, conference);
+    }
+    this.#dirty = {
+      room: Boolean(room),
+      devices: true,
+      alerts: true,
+      kpis: true,
+      conferences: true,
+    };
     return true;
   }
 
@@ -68,6 +93,16 @@ export class LiveRoom {
     if (delta.seq <= this.#seq) return 'duplicate';
     if (delta.seq !== this.#seq + 1) return 'gap';
     this.#seq = delta.seq;
+    // Devices provisioned after the snapshot arrive whole; revoked ones by id.
+    for (const row of arrayOf(delta.devices)) {
+      const device = snapshotDeviceOf(row);
+      if (!device) continue;
+      this.#devices.set(device.id, device);
+      this.#dirty.devices = true;
+    }
+    for (const id of arrayOf(delta.removedDevices)) {
+      if (typeof id === 'string' && this.#devices.delete(id)) this.#dirty.devices = true;
+    }
     for (const row of arrayOf(delta.presence)) {
       if (!isRecord(row) || typeof row.deviceId !== 'string') continue;
       const device = this.#devices.get(row.deviceId);
@@ -93,18 +128,34 @@ export class LiveRoom {
       this.#dirty.alerts = true;
     }
     if (arrayOf(delta.kpis).length > 0) this.#dirty.kpis = true;
+    for (const row of arrayOf(delta.kpiRollups)) {
+      if (!isRecord(row) || typeof row.kpi !== 'string' || typeof row.date !== 'string') continue;
+      const value = typeof row.value === 'number' && Number.isFinite(row.value) ? row.value : null;
+      this.#kpiRollups.push({ kpi: row.kpi, date: row.date, value });
+    }
+    for (const row of arrayOf(delta.conferences)) {
+      const conference = conferenceOf(row);
+      if (!conference) continue;
+      if (conference.ended) this.#conferences.delete(conference.id);
+      else this.#conferences.set(conference.id, conference);
+      this.#dirty.conferences = true;
+    }
     return 'applied';
   }
 
   get changed(): boolean {
     const d = this.#dirty;
-    return d.room || d.devices || d.alerts || d.kpis;
+    return (
+      d.room || d.devices || d.alerts || d.kpis || d.conferences || this.#kpiRollups.length > 0
+    );
   }
 
   /** The parts that changed since the last call, as new arrays (React compares by identity). */
   take(): LiveChanges {
     const d = this.#dirty;
-    const changes: LiveChanges = { kpis: d.kpis };
+    const changes: LiveChanges = { kpis: d.kpis, kpiRollups: this.#kpiRollups };
+    this.#kpiRollups = [];
+    if (d.conferences) changes.conferences = [...this.#conferences.values()];
     if (d.room) changes.room = this.#room;
     if (d.devices) changes.devices = [...this.#devices.values()];
     if (d.alerts) {
@@ -113,7 +164,7 @@ export class LiveRoom {
         b.raisedAt.localeCompare(a.raisedAt),
       );
     }
-    this.#dirty = { room: false, devices: false, alerts: false, kpis: false };
+    this.#dirty = { room: false, devices: false, alerts: false, kpis: false, conferences: false };
     return changes;
   }
 }

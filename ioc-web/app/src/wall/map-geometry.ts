@@ -30,6 +30,16 @@ export function unitLabels(units: UnitCollection, level: number): UnitLabel[] {
   });
 }
 
+/** Every unit's centre (of its largest part), by code: where a unit's marker goes. */
+export function unitCentroids(units: UnitCollection): Map<string, [number, number]> {
+  const centres = new Map<string, [number, number]>();
+  for (const feature of units.features) {
+    const ring = largestRing(feature);
+    if (ring) centres.set(feature.properties.code, ringCentroid(ring));
+  }
+  return centres;
+}
+
 /** [west, south, east, north] of the units around the median unit (islands far off left out). */
 export function mainlandBounds(units: UnitCollection): [number, number, number, number] | null {
   const boxes = units.features

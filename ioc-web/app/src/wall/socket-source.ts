@@ -1,29 +1,38 @@
 // The wall's live data from the room's socket.io feed (ioc-web/README.md, "Live channel"):
 // join the room, take its snapshot, then apply each numbered delta, coalesced into one
 // update per animation frame. A gap in the numbers or a reconnect asks for a fresh snapshot.
-// REST is used for what does not stream (boundaries, catalogue, KPI definitions and
-// history) and, when the socket cannot be opened for a while, as a polling fallback.
+// REST is used for what does not stream (boundaries, catalogue, KPI definitions, the tiles'
+// history at load and the choropleth) and, when the socket cannot be opened for a while, as
+// a polling fallback. KPI tiles then follow the room's roll-ups in the deltas.
 import { io, type Socket } from 'socket.io-client';
 import { ApiError } from '../api/client';
-import { LiveRoom } from './live-room';
+import { withRollups } from './kpi-live';
+import { type KpiRollup, LiveRoom } from './live-room';
 import { RoomScope } from './room-scope';
 import {
   type DeviceType,
   deviceTypes,
   type KpiDefinition,
+  type KpiSeries,
   kpiDefinitions,
   type UnitCollection,
   unitBoundaries,
   type WallRoom,
   wallRoom,
 } from './wall-api';
-import { loadKpis, PollingSource, type WallData, type WallSource } from './wall-data';
+import {
+  loadChoropleth,
+  loadKpis,
+  PollingSource,
+  type WallData,
+  type WallSource,
+} from './wall-data';
 
 /** How long the socket may stay down before REST polling keeps the wall fresh meanwhile. */
 const FALLBACK_AFTER_MS = 15_000;
-/** KPIs are daily figures: refetch their history at most this often when new ones stream in. */
+/** KPIs are daily figures: refetch the choropleth at most this often when new ones stream in. */
 const KPI_REFRESH_MS = 30_000;
-/** …and this often regardless, in case figures arrived while the wall was away. */
+/** Tiles and choropleth this often regardless, in case figures arrived while the wall was away. */
 const KPI_REFRESH_IDLE_MS = 5 * 60_000;
 const MAX_RETRY_MS = 30_000;
 /** Frames are not drawn in hidden tabs: flush anyway after this long. */
@@ -65,6 +74,13 @@ export class SocketSource implements WallSource {
   #fallbackTimer?: ReturnType<typeof setTimeout>;
   #kpiTimer?: ReturnType<typeof setTimeout>;
   #kpiLoadedAt = 0;
+  /** The tiles as shown, so roll-ups from the feed can be applied to them. */
+  #tiles: KpiSeries[] = [];
+  /** Roll-ups received while a REST read of the tiles is out, applied to its answer. */
+  #rollupsDuringLoad: KpiRollup[] | undefined;
+  #choroplethTimer?: ReturnType<typeof setTimeout>;
+  #choroplethLoadedAt = 0;
+  #hadSnapshot = false;
   #stopped = false;
 
   constructor(room: string, options: { choroplethKpi?: string } = {}) {
@@ -85,6 +101,9 @@ export class SocketSource implements WallSource {
     socket.on('connect', () => this.#join(missing));
     socket.on('snapshot', (snapshot: unknown) => {
       if (!this.#live.applySnapshot(snapshot)) return;
+      // A fresh snapshot after a reconnect: roll-ups may have been missed meanwhile.
+      if (this.#hadSnapshot && this.#kpiLoadedAt > 0) void this.#refreshKpis();
+      this.#hadSnapshot = true;
       this.#stopFallback();
       update({ connection: 'live', transport: 'socket' });
       this.#scheduleFlush();
@@ -124,6 +143,12 @@ export class SocketSource implements WallSource {
     this.#socket?.disconnect();
     this.#stopFallback();
     clearTimeout(this.#kpiTimer);
+    clearTimeout(this.#choroplethTimer);
+  }
+
+  /** The room's scope units: tiles and choropleth roll up over them, as the feed's roll-ups do. */
+  get #kpiUnits(): readonly string[] {
+    return this.#reference?.room.scope.units ?? [];
   }
 
   #join(missing: () => void): void {
@@ -145,7 +170,11 @@ export class SocketSource implements WallSource {
           wallRoom(this.#room, signal),
           unitBoundaries(signal),
           deviceTypes(signal),
-          kpiDefinitions(signal),
+          // An IOC without ingest has no KPIs: the wall still shows everything else.
+          kpiDefinitions(signal).catch((error: unknown) => {
+            if (error instanceof ApiError && error.status === 503) return [];
+            throw error;
+          }),
         ]);
         this.#reference = { room, boundaries, types, definitions };
         this.#scope = new RoomScope(room, boundaries);
@@ -167,27 +196,55 @@ export class SocketSource implements WallSource {
     clearTimeout(this.#kpiTimer);
     this.#kpiTimer = undefined;
     this.#kpiLoadedAt = Date.now();
-    const units = reference.room.scope.units;
+    this.#choroplethLoadedAt = Date.now();
+    this.#rollupsDuringLoad = [];
     try {
       const kpis = await loadKpis(reference.definitions, {
         choroplethKpi: this.#choroplethKpi,
-        kpiUnit: units.length === 1 ? units[0] : undefined,
+        kpiUnits: this.#kpiUnits,
         signal: this.#controller.signal,
       });
-      if (!this.#stopped) this.#update(kpis);
+      this.#tiles = withRollups(kpis.kpis, this.#rollupsDuringLoad);
+      if (!this.#stopped) this.#update({ ...kpis, kpis: this.#tiles });
     } catch {
       // Unreachable now: the next refresh tries again; the tiles keep their last figures.
+    } finally {
+      this.#rollupsDuringLoad = undefined;
     }
     if (!this.#stopped) {
       this.#kpiTimer = setTimeout(() => void this.#refreshKpis(), KPI_REFRESH_IDLE_MS);
     }
   }
 
-  /** New KPI figures streamed in: refetch the history, at most every KPI_REFRESH_MS. */
+  /** The feed's roll-ups, straight into the tiles (no REST read). */
+  #applyRollups(rollups: readonly KpiRollup[]): KpiSeries[] {
+    this.#rollupsDuringLoad?.push(...rollups);
+    this.#tiles = withRollups(this.#tiles, rollups);
+    return this.#tiles;
+  }
+
+  /** New KPI figures streamed in: refetch the choropleth, at most every KPI_REFRESH_MS. */
   #kpisChanged(): void {
-    const wait = Math.max(0, this.#kpiLoadedAt + KPI_REFRESH_MS - Date.now());
-    clearTimeout(this.#kpiTimer);
-    this.#kpiTimer = setTimeout(() => void this.#refreshKpis(), wait);
+    if (this.#choroplethTimer) return;
+    const wait = Math.max(0, this.#choroplethLoadedAt + KPI_REFRESH_MS - Date.now());
+    this.#choroplethTimer = setTimeout(() => void this.#refreshChoropleth(), wait);
+  }
+
+  async #refreshChoropleth(): Promise<void> {
+    this.#choroplethTimer = undefined;
+    const reference = this.#reference;
+    if (!reference || this.#stopped) return;
+    this.#choroplethLoadedAt = Date.now();
+    try {
+      const choropleth = await loadChoropleth(reference.definitions, {
+        choroplethKpi: this.#choroplethKpi,
+        kpiUnits: this.#kpiUnits,
+        signal: this.#controller.signal,
+      });
+      if (!this.#stopped) this.#update({ choropleth });
+    } catch {
+      // Unreachable now: the map keeps its colours until the next figures or the idle refresh.
+    }
   }
 
   /** One React update per animation frame, however many deltas arrived in it. */
@@ -204,6 +261,8 @@ export class SocketSource implements WallSource {
       if (changes.room) patch.roomInfo = changes.room;
       if (changes.devices) Object.assign(patch, { devices: changes.devices, devicesDenied: false });
       if (changes.alerts) patch.alerts = changes.alerts;
+      if (changes.conferences) patch.conferences = changes.conferences;
+      if (changes.kpiRollups.length > 0) patch.kpis = this.#applyRollups(changes.kpiRollups);
       this.#update(patch);
       if (changes.kpis && this.#kpiLoadedAt > 0) this.#kpisChanged();
       measureSince(MEASURE_FLUSH, started);
@@ -222,10 +281,9 @@ export class SocketSource implements WallSource {
   }
 
   #startFallback(): void {
-    const units = this.#reference?.room.scope.units ?? [];
     const fallback = new PollingSource({
       choroplethKpi: this.#choroplethKpi,
-      kpiUnit: units.length === 1 ? units[0] : undefined,
+      kpiUnits: this.#kpiUnits,
     });
     this.#fallback = fallback;
     fallback.start(
@@ -239,6 +297,7 @@ export class SocketSource implements WallSource {
         if (scope && patch.alerts) {
           patch.alerts = patch.alerts.filter((a) => scope.allowsUnit(a.unit));
         }
+        if (patch.kpis) this.#tiles = patch.kpis;
         this.#update(patch);
       },
       () => undefined, // the socket's own refusal reports an expired session

@@ -2,6 +2,7 @@
 // the room's socket.io feed; `PollingSource` here polls REST and is its fallback. Both push
 // partial `WallData` patches into a `WallFeed`, which React reads.
 import { ApiError } from '../api/client';
+import type { WallConference } from './conference-endpoints';
 import {
   type DeviceType,
   deviceTypes,
@@ -44,6 +45,8 @@ export interface WallData {
   kpisLoaded: boolean;
   /** The KPI the map colours units by. */
   choropleth?: KpiBreakdown;
+  /** Live conferences with endpoints in the room (socket feed only). */
+  conferences: WallConference[];
 }
 
 /** Where the wall's data comes from: it pushes partial updates and its connection state. */
@@ -71,7 +74,9 @@ export class PollingSource implements WallSource {
   #failures = 0;
   #static: { boundaries?: UnitCollection; types?: DeviceType[]; kpis?: KpiDefinition[] } = {};
 
-  constructor(private readonly options: { choroplethKpi?: string; kpiUnit?: string } = {}) {}
+  constructor(
+    private readonly options: { choroplethKpi?: string; kpiUnits?: readonly string[] } = {},
+  ) {}
 
   start(update: (patch: Partial<WallData>) => void, unauthenticated: () => void): void {
     const controller = new AbortController();
@@ -143,34 +148,54 @@ export class PollingSource implements WallSource {
   }
 }
 
-function tileKpis(definitions: readonly KpiDefinition[]): string[] {
+/** The KPIs the tiles show, in order. */
+export function tileKpis(definitions: readonly KpiDefinition[]): string[] {
   const withTarget = definitions.filter((d) => d.target !== null);
   return [...withTarget, ...definitions.filter((d) => d.target === null)]
     .slice(0, KPI_TILES)
     .map((d) => d.code);
 }
 
+/** `?units=` for a roll-up over several units; `unit` for one; neither: the server's default. */
+function rollupOf(units: readonly string[] | undefined): { unit?: string; period: string } {
+  if (!units || units.length === 0) return { period: '' };
+  if (units.length === 1) return { unit: units[0], period: '' };
+  return { period: `&units=${units.map(encodeURIComponent).join(',')}` };
+}
+
 /**
- * The KPI tiles' daily series and the map's breakdown, rolled up at `kpiUnit` (the room's one
- * scope unit) or the server's default. A KPI the caller may not read is left out, not fatal.
+ * The KPI tiles' daily series and the map's breakdown, rolled up over `kpiUnits` (the room's
+ * scope units, as the live feed's roll-ups are) or the server's default. A KPI the caller may
+ * not read is left out, not fatal.
  */
 export async function loadKpis(
   definitions: readonly KpiDefinition[],
-  options: { choroplethKpi?: string; kpiUnit?: string; signal?: AbortSignal },
+  options: { choroplethKpi?: string; kpiUnits?: readonly string[]; signal?: AbortSignal },
 ): Promise<Pick<WallData, 'kpis' | 'kpisLoaded' | 'choropleth'>> {
-  const { signal, kpiUnit } = options;
+  const { signal } = options;
+  const { unit, period } = rollupOf(options.kpiUnits);
   const tiles = tileKpis(definitions);
-  const mapKpi = options.choroplethKpi ?? tiles[0];
-  const [series, breakdown] = await Promise.all([
-    Promise.allSettled(tiles.map((kpi) => kpiSeries(kpi, signal, kpiUnit))),
-    mapKpi ? kpiBreakdown(mapKpi, signal, kpiUnit).catch(refusedAsUndefined) : undefined,
+  const [series, choropleth] = await Promise.all([
+    Promise.allSettled(tiles.map((kpi) => kpiSeries(kpi, signal, unit, period))),
+    loadChoropleth(definitions, options),
   ]);
   const kpis: KpiSeries[] = [];
   for (const answer of series) {
     if (answer.status === 'fulfilled') kpis.push(answer.value);
     else refusedAsUndefined(answer.reason);
   }
-  return { kpis, kpisLoaded: true, choropleth: breakdown };
+  return { kpis, kpisLoaded: true, choropleth };
+}
+
+/** The map's KPI breakdown alone (`?kpi=`, else the first tile's KPI), as loadKpis rolls it up. */
+export async function loadChoropleth(
+  definitions: readonly KpiDefinition[],
+  options: { choroplethKpi?: string; kpiUnits?: readonly string[]; signal?: AbortSignal },
+): Promise<KpiBreakdown | undefined> {
+  const mapKpi = options.choroplethKpi ?? tileKpis(definitions)[0];
+  if (!mapKpi) return undefined;
+  const { unit, period } = rollupOf(options.kpiUnits);
+  return kpiBreakdown(mapKpi, options.signal, unit, period).catch(refusedAsUndefined);
 }
 
 /** 400/403/404 (not in scope, no roll-up for several units): no figure. Anything else throws. */
@@ -196,6 +221,7 @@ export class WallFeed {
       kpis: [],
       kpisLoaded: false,
       devicesDenied: false,
+      conferences: [],
     };
   }
 

@@ -11,18 +11,34 @@ export interface IndexedDevice {
   lon: number | null;
 }
 
+/** A device joined or left the index (provisioned, revoked) after it was loaded. */
+export type DeviceIndexChange =
+  | { kind: 'added'; device: IndexedDevice }
+  | { kind: 'removed'; device: IndexedDevice };
+
 /**
  * Every unrevoked device's unit and sector, so that presence events (which carry only the
- * device id) can be routed to rooms without a query each; follows the registry's events.
+ * device id) can be routed to rooms without a query each; follows the registry's events and
+ * tells `onChange` of each, so open walls hear of new devices before their next snapshot.
  */
 export class DeviceIndex {
   readonly #devices = new Map<string, IndexedDevice>();
   readonly #registry: DeviceRegistry;
-  readonly #onProvisioned = (device: Device) => this.#devices.set(device.id, indexed(device));
-  readonly #onRevoked = (device: Device) => this.#devices.delete(device.id);
+  readonly #onChange: (change: DeviceIndexChange) => void;
+  readonly #onProvisioned = (device: Device) => {
+    const entry = indexed(device);
+    this.#devices.set(device.id, entry);
+    this.#onChange({ kind: 'added', device: entry });
+  };
+  readonly #onRevoked = (device: Device) => {
+    const entry = this.#devices.get(device.id) ?? indexed(device);
+    this.#devices.delete(device.id);
+    this.#onChange({ kind: 'removed', device: entry });
+  };
 
-  constructor(registry: DeviceRegistry) {
+  constructor(registry: DeviceRegistry, onChange: (change: DeviceIndexChange) => void = () => {}) {
     this.#registry = registry;
+    this.#onChange = onChange;
     registry.on('provisioned', this.#onProvisioned);
     registry.on('revoked', this.#onRevoked);
   }

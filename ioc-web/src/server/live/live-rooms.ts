@@ -5,14 +5,12 @@ import { resolveCallerAccess } from '../access/caller-access.js';
 import { scopedList } from '../access/scoped-list.js';
 import type { WebContext } from '../context.js';
 import type { Room } from '../rooms/room-store.js';
-import { DeviceIndex, type IndexedDevice } from './device-index.js';
-import { RoomFeed } from './room-feed.js';
+import { type ConferenceUpdate, conferenceInScope } from './conference-scope.js';
+import { DeviceIndex, type DeviceIndexChange, type IndexedDevice } from './device-index.js';
+import { RoomKpiRollups } from './kpi-rollups.js';
+import { RoomFeed, type SnapshotDevice } from './room-feed.js';
 
-/** A device as a snapshot lists it: where it is, whether it is online, its latest values. */
-export interface SnapshotDevice extends IndexedDevice {
-  presence: { state: 'online' | 'offline'; at: string } | null;
-  values: Record<string, { value: number | boolean; ts: number }>;
-}
+export type { SnapshotDevice } from './room-feed.js';
 
 /** The `snapshot` event: the room's whole picture as of delta `seq`. */
 export interface RoomSnapshot {
@@ -24,6 +22,8 @@ export interface RoomSnapshot {
   alerts: AlertSnapshot[];
   /** The latest figure of each KPI, unit and sector seen since the server started. */
   kpis: KpiObservation[];
+  /** Live conferences with endpoints in the room's scope (those endpoints only). */
+  conferences: ConferenceUpdate[];
 }
 
 export type JoinAnswer =
@@ -46,6 +46,9 @@ export class LiveRooms {
   readonly #feeds = new Map<string, RoomFeed>();
   readonly #devices: DeviceIndex;
   readonly #kpis = new Map<string, KpiObservation>();
+  readonly #kpiRollups = new Map<string, RoomKpiRollups>();
+  /** The latest endpoints of each conference that has not ended. */
+  readonly #conferences = new Map<string, ConferenceUpdate>();
   readonly #unsubscribe: Array<() => void> = [];
 
   constructor(options: {
@@ -59,7 +62,7 @@ export class LiveRooms {
     this.#ctx = options.ctx;
     this.#logger = options.logger;
     this.#intervalMs = options.intervalMs ?? 250;
-    this.#devices = new DeviceIndex(options.ctx.devices);
+    this.#devices = new DeviceIndex(options.ctx.devices, (change) => this.#deviceChanged(change));
     const bus = options.bus;
     this.#unsubscribe.push(
       bus.subscribe('telemetry.latest', ({ points }) => {
@@ -83,8 +86,17 @@ export class LiveRooms {
           const key = `${observation.kpi}|${observation.unit}|${observation.sector ?? ''}`;
           const known = this.#kpis.get(key);
           if (!known || known.date <= observation.date) this.#kpis.set(key, observation);
-          for (const feed of this.#feeds.values()) feed.kpi(observation);
+          for (const feed of this.#feeds.values()) {
+            if (feed.kpi(observation)) {
+              this.#kpiRollups.get(feed.id)?.observed(observation.kpi, observation.date);
+            }
+          }
         }
+      }),
+      bus.subscribe('conference.endpoints', (update) => {
+        if (update.ended) this.#conferences.delete(update.conferenceId);
+        else this.#conferences.set(update.conferenceId, update);
+        for (const feed of this.#feeds.values()) feed.conference(update);
       }),
     );
   }
@@ -127,7 +139,29 @@ export class LiveRooms {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     for (const feed of this.#feeds.values()) feed.close();
     this.#feeds.clear();
+    for (const rollups of this.#kpiRollups.values()) rollups.close();
+    this.#kpiRollups.clear();
     this.#devices.close();
+  }
+
+  /** A device provisioned or revoked while walls are open reaches them in the next batch. */
+  #deviceChanged(change: DeviceIndexChange): void {
+    if (this.#feeds.size === 0) return;
+    if (change.kind === 'removed') {
+      for (const feed of this.#feeds.values()) feed.deviceRemoved(change.device);
+      return;
+    }
+    const device = this.#snapshotDevice(change.device);
+    for (const feed of this.#feeds.values()) feed.device(device);
+  }
+
+  #snapshotDevice(device: IndexedDevice): SnapshotDevice {
+    const presence = this.#ctx.presence?.stateOf(device.id);
+    return {
+      ...device,
+      presence: presence ? { state: presence.state, at: presence.at } : null,
+      values: this.#ctx.telemetry?.latest(device.id)?.values ?? {},
+    };
   }
 
   async #join(socket: Socket, principal: Principal, request: unknown): Promise<JoinAnswer> {
@@ -181,6 +215,18 @@ export class LiveRooms {
           this.#io.to(`room:${room.id}`).except(`sync:${room.id}`).emit('delta', delta),
       });
       this.#feeds.set(room.id, created);
+      const desk = this.#ctx.kpi;
+      if (desk) {
+        this.#kpiRollups.set(
+          room.id,
+          new RoomKpiRollups({
+            desk,
+            scope: room.scope,
+            logger: this.#logger,
+            onRollup: (rollup) => created.kpiRollup(rollup),
+          }),
+        );
+      }
       feed = created;
     }
     return feed;
@@ -192,6 +238,8 @@ export class LiveRooms {
       if (!this.#io.sockets.adapter.rooms.get(`room:${id}`)?.size) {
         feed.close();
         this.#feeds.delete(id);
+        this.#kpiRollups.get(id)?.close();
+        this.#kpiRollups.delete(id);
       }
     }
   }
@@ -200,13 +248,7 @@ export class LiveRooms {
     const scope = feed.scope;
     const devices: SnapshotDevice[] = [];
     for (const device of this.#devices.values()) {
-      if (!scope.allowsDevice(device)) continue;
-      const presence = this.#ctx.presence?.stateOf(device.id);
-      devices.push({
-        ...device,
-        presence: presence ? { state: presence.state, at: presence.at } : null,
-        values: this.#ctx.telemetry?.latest(device.id)?.values ?? {},
-      });
+      if (scope.allowsDevice(device)) devices.push(this.#snapshotDevice(device));
     }
     const alerts = this.#ctx.alerts;
     const open = alerts
@@ -235,7 +277,19 @@ export class LiveRooms {
       devices,
       alerts: open.items,
       kpis: [...this.#kpis.values()].filter((k) => scope.allows(k.unit, k.sector)),
+      conferences: this.#conferencesFor(feed),
     };
+  }
+
+  #conferencesFor(feed: RoomFeed): ConferenceUpdate[] {
+    const visible: ConferenceUpdate[] = [];
+    for (const update of this.#conferences.values()) {
+      const inScope = conferenceInScope(update, feed.scope);
+      if (!inScope) continue;
+      feed.conferenceShown(update.conferenceId);
+      visible.push(inScope);
+    }
+    return visible;
   }
 }
 

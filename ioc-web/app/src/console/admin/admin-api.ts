@@ -206,3 +206,55 @@ export async function removeRoomMember(id: string, username: string): Promise<vo
   const path = `/api/v1/rooms/${encodeURIComponent(id)}/members/${encodeURIComponent(username)}`;
   await call('DELETE', path);
 }
+
+// KPI definitions ----------------------------------------------------------------------------
+
+/** A KPI as `GET /api/v1/kpi/definitions` describes it (file-defined, read-only). */
+export interface KpiDefinitionRow {
+  code: string;
+  name: Bilingual;
+  unitOfMeasure: Bilingual;
+  direction: 'higher' | 'lower' | 'neutral';
+  target: number | null;
+  sector: string;
+  category: string;
+  rollup: 'sum' | 'mean' | 'ratio';
+  numerator: string[];
+  denominator: string[];
+}
+
+function bilingualOf(value: unknown, fallback: string): Bilingual {
+  if (!isRecord(value)) return { vi: fallback, en: fallback };
+  const vi = typeof value.vi === 'string' ? value.vi : fallback;
+  return { vi, en: typeof value.en === 'string' ? value.en : vi };
+}
+
+function kpiDefinitionOf(row: unknown): KpiDefinitionRow | undefined {
+  if (!isRecord(row) || typeof row.code !== 'string') return undefined;
+  const direction =
+    row.direction === 'higher' || row.direction === 'lower' ? row.direction : 'neutral';
+  const rollup = row.rollup === 'mean' || row.rollup === 'ratio' ? row.rollup : 'sum';
+  return {
+    code: row.code,
+    name: bilingualOf(row.name, row.code),
+    unitOfMeasure: bilingualOf(row.unitOfMeasure, ''),
+    direction,
+    target: typeof row.target === 'number' && Number.isFinite(row.target) ? row.target : null,
+    sector: typeof row.sector === 'string' ? row.sector : '',
+    category: typeof row.category === 'string' ? row.category : '',
+    rollup,
+    numerator: strings(row.numerator),
+    denominator: strings(row.denominator),
+  };
+}
+
+export async function listKpiDefinitions(signal?: AbortSignal): Promise<KpiDefinitionRow[]> {
+  const answer = await call('GET', '/api/v1/kpi/definitions', undefined, signal);
+  if (!isRecord(answer) || !Array.isArray(answer.kpis)) {
+    throw new NetworkError('GET /api/v1/kpi/definitions: the answer has no kpis');
+  }
+  return answer.kpis.flatMap((row) => {
+    const kpi = kpiDefinitionOf(row);
+    return kpi ? [kpi] : [];
+  });
+}
