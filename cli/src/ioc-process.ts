@@ -235,6 +235,9 @@ export async function startIocProcess(
         conferences.on('cancelled', (conference) => {
           signalling.endConference(conference.id, 'cancelled');
         });
+        conferences.on('ended', (conference) => {
+          signalling.endConference(conference.id, 'conference-ended');
+        });
         started.push(['media.signalling', { stop: () => signalling.close() }]);
       }
     }

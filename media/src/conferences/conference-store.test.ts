@@ -97,6 +97,8 @@ describe.each(backends)('ConferenceStore on $kind', (backend) => {
       alertId: null,
       createdBy: 'user:an',
       createdAt: expect.any(String),
+      endedAt: null,
+      endedBy: null,
     });
     expect(await store.get(created.id)).toEqual(created);
     now = new Date(END.getTime() + 1);
@@ -268,6 +270,69 @@ describe.each(backends)('ConferenceStore on $kind', (backend) => {
         code: 'CONFERENCE_ENDED',
       });
     });
+  });
+
+  it('ends a conference under way early: its links stop working, it lists as ended, once', async () => {
+    now = new Date(START.getTime() - minutes(60));
+    const conference = await schedule();
+    const other = await schedule({ title: 'Other' });
+    const links = await store.links(conference.id);
+    const token = links[1]?.token as string;
+    const ended: string[] = [];
+    store.on('ended', (c) => ended.push(`${c.id} ${c.status} ${c.endedBy}`));
+    const end = async (id: string) => {
+      try {
+        return (await store.end(id, 'user:binh')).status;
+      } catch (err) {
+        return (err as ApiError).code;
+      }
+    };
+
+    // Before the doors open there is nothing to end: cancel it instead.
+    now = new Date(START.getTime() - minutes(16));
+    expect(await end(conference.id)).toBe('CONFERENCE_NOT_STARTED');
+    now = new Date(START.getTime() + minutes(20));
+    expect(await outcome(store, { conferenceId: conference.id, token })).toBe('admitted');
+    const result = await store.end(conference.id, 'user:binh');
+    expect(result).toMatchObject({
+      id: conference.id,
+      status: 'ended',
+      endsAt: END.toISOString(),
+      endedAt: now.toISOString(),
+      endedBy: 'user:binh',
+    });
+    expect(ended).toEqual([`${conference.id} ended user:binh`]);
+    expect(await store.get(conference.id)).toEqual(result);
+
+    // Nobody gets in any more, by link or signed in, though the scheduled end is an hour off.
+    expect(await outcome(store, { conferenceId: conference.id, token })).toBe(
+      'CONFERENCE_NOT_OPEN',
+    );
+    expect(await outcome(store, { conferenceId: conference.id, user: user('admin') })).toBe(
+      'CONFERENCE_NOT_OPEN',
+    );
+    await expect(store.admit({ conferenceId: conference.id, token })).rejects.toThrow(
+      now.toISOString(),
+    );
+    expect(await end(conference.id)).toBe('CONFERENCE_ENDED');
+    expect(await store.cancel(conference.id, 'user:an').catch((e) => e.code)).toBe(
+      'CONFERENCE_ENDED',
+    );
+    const listed = await store.list({ from: START, to: END, statuses: ['ended'] });
+    expect(listed.conferences.map((c) => c.id)).toContain(conference.id);
+    const scheduled = await store.list({ from: START, to: END, statuses: ['scheduled'] });
+    expect(scheduled.conferences.map((c) => c.id)).not.toContain(conference.id);
+    expect(scheduled.conferences.map((c) => c.id)).toContain(other.id);
+
+    // Cancelled, past its end, unknown: refused, and no event.
+    await store.cancel(other.id, 'user:an');
+    expect(await end(other.id)).toBe('CONFERENCE_CANCELLED');
+    const over = await schedule({ title: 'Over' });
+    now = new Date(END.getTime());
+    expect(await end(over.id)).toBe('CONFERENCE_ENDED');
+    expect(await end('00000000-0000-4000-8000-000000000000')).toBe('CONFERENCE_NOT_FOUND');
+    expect(ended).toHaveLength(1);
+    store.removeAllListeners('ended');
   });
 
   it('seats signed-in users by role and by their rooms’ scopes', async () => {

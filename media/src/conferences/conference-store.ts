@@ -1,5 +1,6 @@
-// Conferences in SQL (core/migrations/0011_conferences.sql): scheduling, cancelling, join links,
-// the attendance log, and admission, which the SFU's signalling asks before seating anyone.
+// Conferences in SQL (core/migrations/0011_conferences.sql, 0012_conference_end.sql): scheduling,
+// cancelling, ending early, join links, the attendance log, and admission, which the SFU's
+// signalling asks before seating anyone.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type AdminUnitTree, ApiError, type SqlStore } from '@ioc/core';
@@ -95,6 +96,8 @@ interface ConferenceRow {
   alert_id: string | null;
   created_by: string;
   created_at: Date | string;
+  ended_at: Date | string | null;
+  ended_by: string | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -103,6 +106,8 @@ const ROLES: readonly ConferenceRole[] = ['chair', 'speaker', 'participant', 'vi
 export interface ConferenceStoreEvents {
   /** A conference was cancelled here; the SFU closes its room. */
   cancelled: [conference: Conference];
+  /** A conference was ended early here; the SFU closes its room. */
+  ended: [conference: Conference];
 }
 
 /** Scheduled and instant conferences, their join links and attendance; admits peers for the SFU. */
@@ -206,13 +211,7 @@ export class ConferenceStore
   async cancel(conferenceId: string, actor: string): Promise<Conference> {
     const conference = await this.#require(conferenceId);
     this.#assertNotCancelled(conference);
-    if (conference.status === 'ended') {
-      throw new ApiError(
-        409,
-        'CONFERENCE_ENDED',
-        `conference ${conferenceId} ended at ${conference.endsAt}; only a conference that has not ended can be cancelled`,
-      );
-    }
+    this.#assertNotEnded(conference, 'cancelled');
     const { rows } = await this.#sql.query<ConferenceRow>(
       `UPDATE conferences SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3
        WHERE id = $1 AND status = 'scheduled' RETURNING *`,
@@ -223,6 +222,37 @@ export class ConferenceStore
     const cancelled = this.#toConference(rows[0]);
     this.emit('cancelled', cancelled);
     return cancelled;
+  }
+
+  /**
+   * Ends a conference under way before its scheduled end: its join links stop working at once
+   * (CONFERENCE_NOT_OPEN) and it lists as ended. One whose doors have not opened yet is
+   * cancelled instead. 404 CONFERENCE_NOT_FOUND, 409 CONFERENCE_CANCELLED, 409 CONFERENCE_ENDED,
+   * 409 CONFERENCE_NOT_STARTED.
+   */
+  async end(conferenceId: string, actor: string): Promise<Conference> {
+    const conference = await this.#require(conferenceId);
+    this.#assertNotCancelled(conference);
+    this.#assertNotEnded(conference, 'ended');
+    const now = this.#now();
+    const opens = Date.parse(conference.startsAt) - this.#opensMinutesBefore * 60_000;
+    if (now.getTime() < opens) {
+      throw new ApiError(
+        409,
+        'CONFERENCE_NOT_STARTED',
+        `conference ${conferenceId} has not opened yet (it opens at ${new Date(opens).toISOString()}); cancel it instead`,
+      );
+    }
+    const { rows } = await this.#sql.query<ConferenceRow>(
+      `UPDATE conferences SET status = 'ended', ended_at = $2, ended_by = $3
+       WHERE id = $1 AND status = 'scheduled' AND ends_at > $2 RETURNING *`,
+      [conferenceId, now, actor],
+    );
+    // Lost a race with a cancel or another end: say so as the first checks would have.
+    if (!rows[0]) return this.end(conferenceId, actor);
+    const ended = this.#toConference(rows[0]);
+    this.emit('ended', ended);
+    return ended;
   }
 
   /**
@@ -399,6 +429,16 @@ export class ConferenceStore
     }
   }
 
+  #assertNotEnded(conference: Conference, wanted: 'cancelled' | 'ended'): void {
+    if (conference.status === 'ended') {
+      throw new ApiError(
+        409,
+        'CONFERENCE_ENDED',
+        `conference ${conference.id} ended at ${conference.endedAt ?? conference.endsAt}; only a conference that has not ended can be ${wanted}`,
+      );
+    }
+  }
+
   #joinTokens(): Promise<JoinTokens> {
     this.#tokens ??= loadJoinLinkKey(this.#sql).then((key) => new JoinTokens(key));
     // A failed load (database down) is tried again next time rather than cached.
@@ -428,6 +468,8 @@ export class ConferenceStore
       alertId: row.alert_id,
       createdBy: row.created_by,
       createdAt: iso(row.created_at),
+      endedAt: row.ended_at === null ? null : iso(row.ended_at),
+      endedBy: row.ended_by,
     };
   }
 }

@@ -24,6 +24,9 @@ export interface Conference {
   alertId: string | null;
   createdBy: string;
   createdAt: string;
+  /** When and by whom it was ended early (POST …/end); null otherwise. Absent in older fakes. */
+  endedAt?: string | null;
+  endedBy?: string | null;
 }
 
 /** What the SFU needs to seat someone who asked to join. */
@@ -67,8 +70,8 @@ export interface AttendanceEntry {
 /**
  * Implemented by the ConferenceStore. `admit` throws ApiError with codes the signalling
  * passes on: 401 `JOIN_TOKEN_INVALID`, 401 `JOIN_TOKEN_EXPIRED`, 403 `CONFERENCE_FORBIDDEN`,
- * 404 `CONFERENCE_NOT_FOUND`, 409 `CONFERENCE_CANCELLED`, 409 `CONFERENCE_NOT_OPEN` (too early
- * or over).
+ * 404 `CONFERENCE_NOT_FOUND`, 409 `CONFERENCE_CANCELLED`, 409 `CONFERENCE_NOT_OPEN` (too early,
+ * over, or ended early).
  */
 export interface ConferenceAdmission {
   admit(request: JoinRequest): Promise<Admission>;

@@ -78,7 +78,7 @@ export function assertOpen(conference: Conference, now: Date, opensMinutesBefore
     throw new ApiError(
       409,
       'CONFERENCE_NOT_OPEN',
-      `conference ${conference.id} ended at ${conference.endsAt}`,
+      `conference ${conference.id} ended at ${conference.endedAt ?? conference.endsAt}`,
     );
   }
 }

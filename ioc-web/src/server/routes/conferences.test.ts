@@ -103,6 +103,24 @@ class MemoryConferenceDesk implements ConferenceDesk {
     return cancelled;
   }
 
+  async end(id: string, actor: string) {
+    const conference = this.#require(id);
+    if (conference.status === 'cancelled') {
+      throw new ApiError(409, 'CONFERENCE_CANCELLED', `conference ${id} was cancelled`);
+    }
+    if (conference.status === 'ended') {
+      throw new ApiError(409, 'CONFERENCE_ENDED', `conference ${id} has ended`);
+    }
+    const ended = {
+      ...conference,
+      status: 'ended' as const,
+      endedAt: new Date().toISOString(),
+      endedBy: actor,
+    };
+    this.conferences.set(id, ended);
+    return ended;
+  }
+
   async links(id: string): Promise<JoinLinkView[]> {
     const conference = this.#require(id);
     if (conference.status === 'cancelled') {
@@ -340,6 +358,46 @@ describe('conferences API', () => {
     expect(entry?.details).toEqual({ reason: 'Hoãn' });
   });
 
+  it('lets an IOC operator end a conference early, once, audited; not a cancelled one', async () => {
+    const { body } = await call('admin', 'POST', '/api/v1/conferences', MEETING);
+    const url = `/api/v1/conferences/${body.conference.id}`;
+    const ended = await call('ioc-operator', 'POST', `${url}/end`, { reason: 'Xong sớm' });
+    expect([ended.status, ended.body.conference]).toEqual([
+      200,
+      expect.objectContaining({
+        id: body.conference.id,
+        status: 'ended',
+        endedBy: 'token:ioc-operator',
+        endedAt: expect.any(String),
+      }),
+    ]);
+    const again = await call('admin', 'POST', `${url}/end`);
+    expect([again.status, again.body.code]).toEqual([409, 'CONFERENCE_ENDED']);
+    expect(await auditOf(`conference:${body.conference.id}`)).toEqual([
+      'token:admin conference.create ok',
+      'token:ioc-operator conference.end ok',
+      'token:admin conference.end failed',
+    ]);
+    const [entry] = (await audit.recent(1000)).filter(
+      (e) =>
+        e.target === `conference:${body.conference.id}` &&
+        e.action === 'conference.end' &&
+        e.outcome === 'ok',
+    );
+    expect(entry?.details).toEqual({ reason: 'Xong sớm' });
+
+    const other = (await call('admin', 'POST', '/api/v1/conferences', MEETING)).body.conference;
+    await call('admin', 'POST', `/api/v1/conferences/${other.id}/cancel`);
+    const cancelled = await call('admin', 'POST', `/api/v1/conferences/${other.id}/end`);
+    expect([cancelled.status, cancelled.body.code]).toEqual([409, 'CONFERENCE_CANCELLED']);
+    const unknown = await call('admin', 'POST', `/api/v1/conferences/${randomUUID()}/end`);
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'CONFERENCE_NOT_FOUND']);
+    const badBody = await call('admin', 'POST', `/api/v1/conferences/${other.id}/end`, {
+      reason: '',
+    });
+    expect(badBody.status).toBe(400);
+  });
+
   it('refuses viewers and room operators every change and the links, audited as denied', async () => {
     const { body } = await call('admin', 'POST', '/api/v1/conferences', MEETING);
     const url = `/api/v1/conferences/${body.conference.id}`;
@@ -347,16 +405,20 @@ describe('conferences API', () => {
       const create = await call(who, 'POST', '/api/v1/conferences', MEETING);
       expect([create.status, create.body.code]).toEqual([403, 'FORBIDDEN']);
       expect((await call(who, 'POST', `${url}/cancel`)).status).toBe(403);
+      expect((await call(who, 'POST', `${url}/end`)).status).toBe(403);
       expect((await call(who, 'GET', `${url}/links`)).status).toBe(403);
     }
     expect(desk.conferences.get(body.conference.id)?.status).toBe('scheduled');
     expect(await auditOf(`conference:${body.conference.id}`)).toEqual([
       'token:admin conference.create ok',
       'token:viewer conference.cancel denied',
+      'token:viewer conference.end denied',
       'token:viewer conference.links denied',
       'user:kv48-operator conference.cancel denied',
+      'user:kv48-operator conference.end denied',
       'user:kv48-operator conference.links denied',
       'user:kv48-viewer conference.cancel denied',
+      'user:kv48-viewer conference.end denied',
       'user:kv48-viewer conference.links denied',
     ]);
     expect((await auditOf('conference:new')).slice(-3)).toEqual([
@@ -532,6 +594,7 @@ describe('conferences API', () => {
     expect(Object.keys(docs.paths)).toEqual(
       expect.arrayContaining([
         '/api/v1/conferences/{id}/cancel',
+        '/api/v1/conferences/{id}/end',
         '/api/v1/conferences/{id}/links',
         '/api/v1/conferences/{id}/attendance',
         '/api/v1/alerts/{id}/conference',

@@ -24,6 +24,9 @@ export interface ConferenceView {
   alertId: string | null;
   createdBy: string;
   createdAt: string;
+  /** Set when it was ended early (POST …/end). */
+  endedAt?: string | null;
+  endedBy?: string | null;
 }
 
 export interface JoinLinkView {
@@ -49,8 +52,8 @@ export interface AttendanceView {
 
 /**
  * Conference scheduling as the web service needs it (media's `ConferenceStore` fits).
- * Failures are ApiErrors: 404 CONFERENCE_NOT_FOUND, 409 CONFERENCE_CANCELLED / CONFERENCE_ENDED,
- * 400 CONFERENCE_INVALID with `details.field`.
+ * Failures are ApiErrors: 404 CONFERENCE_NOT_FOUND, 409 CONFERENCE_CANCELLED / CONFERENCE_ENDED /
+ * CONFERENCE_NOT_STARTED, 400 CONFERENCE_INVALID with `details.field`.
  */
 export interface ConferenceDesk {
   list(filter: {
@@ -75,6 +78,8 @@ export interface ConferenceDesk {
     actor: string,
   ): Promise<ConferenceView>;
   cancel(id: string, actor: string): Promise<ConferenceView>;
+  /** Ends one under way before its scheduled end; its links stop working and the SFU closes its room. */
+  end(id: string, actor: string): Promise<ConferenceView>;
   links(id: string): Promise<JoinLinkView[]>;
   attendance(id: string): Promise<AttendanceView[]>;
 }
@@ -143,13 +148,14 @@ const CancelBody = Type.Object(
   { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
   { additionalProperties: false },
 );
+const EndBody = CancelBody;
 /** Bodies that may be left out read as `{}`. */
 const noBodyAsEmpty = async (request: FastifyRequest) => {
   request.body ??= {};
 };
 
 /**
- * Video conferences over REST: list (room-scoped), one, schedule, cancel, join links,
+ * Video conferences over REST: list (room-scoped), one, schedule, cancel, end early, join links,
  * attendance, and "convene the affected communes" of an alert. Every change and every hand-out
  * of join links is audited, refused attempts too.
  */
@@ -295,6 +301,29 @@ export async function conferenceRoutes(app: FastifyInstance, ctx: WebContext): P
           return { result: cancelled, details: { reason: request.body.reason } };
         },
       );
+      return { conference };
+    },
+  );
+
+  api.post(
+    '/api/v1/conferences/:id/end',
+    {
+      preValidation: noBodyAsEmpty,
+      schema: {
+        tags: ['conferences'],
+        summary:
+          'End a conference under way before its scheduled end (admin, ioc-operator); everyone is disconnected and its join links stop working',
+        params: ConferenceId,
+        body: EndBody,
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const conference = await audited(request, 'conference.end', `conference:${id}`, async () => {
+        await visibleConference(request, id);
+        const ended = await desk().end(id, actorOf(request));
+        return { result: ended, details: { reason: request.body.reason } };
+      });
       return { conference };
     },
   );

@@ -11,15 +11,18 @@ import {
   cancelConference,
   conferenceAttendance,
   conferenceLinks,
+  endConference,
   getConference,
   type JoinLink,
+  type Phase,
   phaseOf,
 } from './conference-api';
 import { JoinLinksTable } from './JoinLinksTable';
+import { stayOf } from './stay';
 
 const REFRESH_MS = 10_000;
 
-/** One conference: what, when, who; its join links, cancel, and the attendance log. */
+/** One conference: what, when, who; its join links, cancel, end early, and the attendance log. */
 export function ConferenceDetail({
   id,
   mayConvene,
@@ -64,14 +67,19 @@ export function ConferenceDetail({
       setOutcome({ error: e });
     }
   };
-  const cancel = async () => {
-    if (!window.confirm(d.confirmCancel)) return;
+  /** Cancel or end, once confirmed: the links go, the conference reloads, the list too. */
+  const settle = async (
+    confirmation: string,
+    act: (id: string) => Promise<unknown>,
+    done: string,
+  ) => {
+    if (!window.confirm(confirmation)) return;
     setBusy(true);
     setOutcome(undefined);
     try {
-      await cancelConference(id);
+      await act(id);
       setLinks(undefined);
-      setOutcome({ done: d.cancelled });
+      setOutcome({ done });
       setVersion((n) => n + 1);
       onChanged();
     } catch (e) {
@@ -135,6 +143,11 @@ export function ConferenceDetail({
               </Fact>
             )}
             <Fact label={d.createdBy}>{conference.createdBy}</Fact>
+            {conference.endedAt && (
+              <Fact label={d.endedAt}>
+                {d.endedBy(formatMinute(conference.endedAt), conference.endedBy ?? '')}
+              </Fact>
+            )}
           </dl>
           <div className="ops-buttons">
             {(phase === 'live' || phase === 'upcoming') && (
@@ -152,12 +165,23 @@ export function ConferenceDetail({
                 {c.links.show}
               </button>
             )}
+            {mayConvene && phase === 'live' && (
+              <button
+                type="button"
+                className="button"
+                disabled={busy}
+                onClick={() => void settle(d.confirmEnd, endConference, d.ended)}
+                data-testid="conference-end"
+              >
+                {d.end}
+              </button>
+            )}
             {mayConvene && (phase === 'live' || phase === 'upcoming') && (
               <button
                 type="button"
                 className="button"
                 disabled={busy}
-                onClick={() => void cancel()}
+                onClick={() => void settle(d.confirmCancel, cancelConference, d.cancelled)}
                 data-testid="conference-cancel"
               >
                 {d.cancel}
@@ -165,23 +189,35 @@ export function ConferenceDetail({
             )}
           </div>
           {links && <JoinLinksTable links={links} />}
-          <Attendance rows={data.attendance} />
+          <Attendance rows={data.attendance} phase={phase} />
         </>
       )}
     </section>
   );
 }
 
-function Attendance({ rows }: { rows: AttendanceRow[] }) {
+/** Who came, for how long, and why they left; says so when nobody came. */
+function Attendance({ rows, phase }: { rows: AttendanceRow[]; phase: Phase }) {
   const { t } = useI18n();
   const c = t.conferences;
-  const columns = c.detail.attendanceColumns;
+  const d = c.detail;
+  const columns = d.attendanceColumns;
   const { unitName } = useReference();
+  const now = new Date().toISOString();
+  /** A left peer's stay; one still in the room (while it is live) so far; otherwise unknown. */
+  const stayText = (row: AttendanceRow) => {
+    const until = row.leftAt ?? (phase === 'live' ? now : undefined);
+    const stay = until === undefined ? undefined : stayOf(row.joinedAt, until);
+    const text = stay ? d.duration(stay.hours, stay.minutes) : '';
+    return row.leftAt === null && phase === 'live' ? `${d.present} · ${text}` : text;
+  };
   return (
     <section className="ops-history" aria-labelledby="attendance-title">
-      <h3 id="attendance-title">{c.detail.attendance}</h3>
+      <h3 id="attendance-title">{d.attendance}</h3>
       {rows.length === 0 ? (
-        <p className="muted">{c.detail.attendanceEmpty}</p>
+        <p className="muted" data-testid="conference-attendance-empty">
+          {phase === 'live' || phase === 'upcoming' ? d.attendanceEmpty : d.attendanceNone}
+        </p>
       ) : (
         <div className="ops-table-wrap">
           <table className="ops-table" data-testid="conference-attendance">
@@ -191,16 +227,18 @@ function Attendance({ rows }: { rows: AttendanceRow[] }) {
                 <th scope="col">{columns.role}</th>
                 <th scope="col">{columns.joined}</th>
                 <th scope="col">{columns.left}</th>
+                <th scope="col">{columns.duration}</th>
                 <th scope="col">{columns.reason}</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((row) => (
-                <tr key={row.peerId}>
+                <tr key={row.peerId} data-peer-id={row.peerId}>
                   <th scope="row">{row.unit ? unitName(row.unit) : row.displayName}</th>
                   <td>{c.roles[row.role]}</td>
                   <td>{formatMinute(row.joinedAt)}</td>
                   <td>{formatMinute(row.leftAt)}</td>
+                  <td data-testid="attendance-stay">{stayText(row)}</td>
                   <td>{row.reason ? labelFor(c.reasons, row.reason) : ''}</td>
                 </tr>
               ))}

@@ -19,6 +19,9 @@ export interface Conference {
   alertId: string | null;
   createdBy: string;
   createdAt: string;
+  /** When and by whom it was ended early; null otherwise. */
+  endedAt: string | null;
+  endedBy: string | null;
 }
 
 export interface JoinLink {
@@ -80,6 +83,8 @@ function conferenceOf(row: unknown): Conference | undefined {
     alertId: text(row.alertId),
     createdBy: String(row.createdBy ?? ''),
     createdAt: String(row.createdAt ?? ''),
+    endedAt: text(row.endedAt),
+    endedBy: text(row.endedBy),
   };
 }
 
@@ -146,6 +151,13 @@ export async function cancelConference(id: string): Promise<Conference> {
     await requestJson('POST', `/api/v1/conferences/${encodeURIComponent(id)}/cancel`, {
       body: {},
     }),
+  );
+}
+
+/** Ends a conference under way now: everyone is disconnected and the links stop working. */
+export async function endConference(id: string): Promise<Conference> {
+  return one(
+    await requestJson('POST', `/api/v1/conferences/${encodeURIComponent(id)}/end`, { body: {} }),
   );
 }
 
