@@ -11,6 +11,9 @@ import { SessionProvider, useSession } from './session';
 const WallPage = lazy(() => import('./wall/WallPage'));
 // The operator console (alerts, devices, admin pages and the uPlot chart): its own chunk too.
 const OperatorConsole = lazy(() => import('./console/ConsoleApp'));
+// The conference page carries mediasoup-client: its own chunk, loaded from a join link.
+const ConferencePage = lazy(() => import('./conference/ConferencePage'));
+const SpeakerScreen = lazy(() => import('./conference/SpeakerScreen'));
 
 export function App() {
   return (
@@ -44,6 +47,20 @@ function Routes() {
     return (
       <Suspense fallback={<SessionSplash />}>
         <OperatorConsole user={state.user} />
+      </Suspense>
+    );
+  }
+
+  // Commune staff arrive with a join link (?t=) and no session: the page itself decides.
+  const conference = /^\/conference\/([A-Za-z0-9_-]{1,64})(\/speaker)?\/?$/.exec(path);
+  if (conference?.[1]) {
+    return (
+      <Suspense fallback={<SessionSplash />}>
+        {conference[2] ? (
+          <SpeakerScreen conferenceId={conference[1]} />
+        ) : (
+          <ConferencePage conferenceId={conference[1]} />
+        )}
       </Suspense>
     );
   }

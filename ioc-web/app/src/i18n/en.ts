@@ -717,8 +717,8 @@ export const en: Messages = {
       levelHint: 'Say something: the level bar should move.',
       cameraOnJoin: 'Camera on when joining',
       microphoneOnJoin: 'Microphone on when joining',
-      displayName: 'Display name (optional)',
-      displayNameHint: 'Leave empty to use the unit’s name from the join link.',
+      displayName: 'Attendee (optional)',
+      displayNameHint: 'Shown after the unit’s name, e.g. “UBND xã Hòa Vang (Anh Ba)”.',
       join: 'Join the meeting',
       deviceErrors: {
         NotAllowedError:
@@ -812,6 +812,8 @@ export const en: Messages = {
       MEDIA_UNAVAILABLE:
         'The conference server is unavailable for now. This page tries again by itself.',
       SCREEN_BUSY: 'Another site is sharing its screen.',
+      RATE_LIMITED: 'You are sending messages too fast. Please wait a moment.',
+      NOT_JOINED: 'Rejoining the meeting. Please try again in a moment.',
       FORBIDDEN: 'You may not do this.',
       TIMEOUT: 'The server did not answer in time. Please try again.',
       DISCONNECTED: 'The connection to the server is down.',

@@ -708,8 +708,8 @@ export const vi = {
       levelHint: 'Hãy nói thử: thanh mức âm phải dao động.',
       cameraOnJoin: 'Bật camera khi vào họp',
       microphoneOnJoin: 'Bật micrô khi vào họp',
-      displayName: 'Tên hiển thị (không bắt buộc)',
-      displayNameHint: 'Để trống để dùng tên đơn vị trong đường dẫn tham dự.',
+      displayName: 'Người dự họp (không bắt buộc)',
+      displayNameHint: 'Hiển thị sau tên đơn vị, ví dụ: UBND xã Hòa Vang (Anh Ba).',
       join: 'Vào phòng họp',
       deviceErrors: {
         NotAllowedError:
@@ -801,6 +801,8 @@ export const vi = {
       CONFERENCE_FULL: 'Phòng họp đã đủ số điểm cầu. Trang sẽ tự thử lại.',
       MEDIA_UNAVAILABLE: 'Máy chủ hội nghị tạm thời không sẵn sàng. Trang sẽ tự thử lại.',
       SCREEN_BUSY: 'Đang có điểm cầu khác chia sẻ màn hình.',
+      RATE_LIMITED: 'Bạn gửi tin nhắn quá nhanh. Vui lòng đợi một lát.',
+      NOT_JOINED: 'Đang vào lại phòng họp. Vui lòng thử lại sau giây lát.',
       FORBIDDEN: 'Bạn không có quyền thực hiện thao tác này.',
       TIMEOUT: 'Máy chủ không trả lời kịp. Vui lòng thử lại.',
       DISCONNECTED: 'Đang mất kết nối tới máy chủ.',
