@@ -628,6 +628,45 @@ describe('the conference page in Chromium against `ioc start`', () => {
     );
   }, 90_000);
 
+  it('the province wall shows all three sites connected and the speaker’s video', async () => {
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error));
+    await page.goto(`${baseUrl}/login`);
+    await page.getByTestId('login-username').fill('admin');
+    await page.getByTestId('login-password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('console').waitFor();
+
+    await page.goto(`${baseUrl}/wall/tinh`);
+    const panel = page.locator(
+      `[data-testid="wall-conference"][data-conference-id="${conferenceId}"]`,
+    );
+    await panel.waitFor({ timeout: 30_000 });
+    // Two invited communes and the chair (a connected peer no invitation covers): all connected.
+    await page.waitForFunction(
+      `document.querySelector('[data-conference-id="${conferenceId}"] [data-testid="wall-conference-connected"]')?.textContent === '3/3'`,
+      null,
+      { timeout: 30_000 },
+    );
+    const states = await panel
+      .getByTestId('wall-endpoint')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')));
+    expect(states).toHaveLength(3);
+    expect(states).not.toContain('offline');
+    // The IOC room's wall plays the active speaker's video (receive-only, as a viewer).
+    await panel.getByTestId('active-speaker-video').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      `window.__iocActiveSpeaker.stats().then((s) => s.inbound.some((e) =>
+        e.kind === 'video' && e.framesDecoded > 5))`,
+      null,
+      { timeout: 30_000 },
+    );
+    await page.screenshot({ path: '/tmp/ioc-wall-conference-live.png' });
+    await context.close();
+  }, 90_000);
+
   it('explains a bad join link, and a missing one, instead of joining', async () => {
     const context = await browser.newContext();
     contexts.push(context);

@@ -116,7 +116,8 @@ export function absentEndpoint(
 
 /**
  * The wall's list: every invited unit in invitation order (its connected peers, or one
- * absent entry), then every connected peer that no invited unit covers.
+ * absent entry), then every connected peer that no invited unit covers. Viewers (walls and
+ * speaker screens watching the meeting) are not endpoints and are left out.
  */
 export function listEndpoints(
   conference: Conference,
@@ -136,6 +137,7 @@ export function listEndpoints(
   }
   for (const { peer, measurement } of measured) {
     const unit = peer.admission.unit;
+    if (peer.admission.role === 'viewer') continue;
     if (unit === null || !invited.has(unit)) endpoints.push(connectedEndpoint(peer, measurement));
   }
   return endpoints;

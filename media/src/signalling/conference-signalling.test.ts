@@ -557,6 +557,9 @@ describe('conference lifetime', () => {
     const { self } = await speaker.join();
     const chair = await join({}, asChair);
     await chair.join();
+    // A wall watching the meeting is not an endpoint.
+    const wall = await join({ asViewer: true }, asChair);
+    await wall.join();
     await sendCameraAndMicrophone(speaker, ['microphone']);
 
     const ours = () => endpoints.filter((e) => e.conferenceId === conference.id);
@@ -580,6 +583,7 @@ describe('conference lifetime', () => {
 
     speaker.close();
     chair.close();
+    wall.close();
     await until(() => ours().some((e) => e.ended));
     expect(ours().filter((e) => e.ended)).toHaveLength(1);
     expect(

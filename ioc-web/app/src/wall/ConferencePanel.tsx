@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { useI18n } from '../i18n/i18n';
 import {
   type EndpointState,
@@ -7,6 +8,11 @@ import {
   type WallEndpoint,
 } from './conference-endpoints';
 import { ENDPOINT_COLOURS, ENDPOINT_SHAPES } from './conference-layer';
+
+// Loaded only on walls that show the speaker's video: it brings mediasoup-client along.
+const ActiveSpeakerPanel = lazy(() =>
+  import('../conference/ActiveSpeakerPanel').then((m) => ({ default: m.ActiveSpeakerPanel })),
+);
 
 /** Rows that fit beside the other panels on a 1080p wall. */
 const MAX_ROWS = 8;
@@ -29,7 +35,14 @@ function rowsOf(conference: WallConference): WallEndpoint[] {
  * connected out of invited, each with its link quality (shape and word, not colour alone),
  * raised hands and the active speaker highlighted. Nothing when no conference is live.
  */
-export function ConferencePanel({ conferences }: { conferences: readonly WallConference[] }) {
+export function ConferencePanel({
+  conferences,
+  speakerVideo = false,
+}: {
+  conferences: readonly WallConference[];
+  /** Show the active speaker's video (the province IOC room), not only the name. */
+  speakerVideo?: boolean;
+}) {
   const { t } = useI18n();
   const c = t.wall.conference;
   if (conferences.length === 0) return null;
@@ -59,11 +72,11 @@ export function ConferencePanel({ conferences }: { conferences: readonly WallCon
               </span>
             </h2>
             <p className="wall-muted wall-conference-title">{conference.title}</p>
-            {/*
-              The active speaker's video goes here: ActiveSpeakerPanel
-              (ioc-web/app/src/conference/) renders into this slot for the IOC room once it
-              exists, given the conference id and the speaker's peer id.
-            */}
+            {speakerVideo && (
+              <Suspense fallback={null}>
+                <ActiveSpeakerPanel conferenceId={conference.id} className="wall-speaker-video" />
+              </Suspense>
+            )}
             {speaker && (
               <div
                 className="wall-speaker-slot"

@@ -38,6 +38,7 @@ import { TimeTravelBanner, TimeTravelPanel } from './time-travel-panel';
 import { parseAt, TimeTravelSource } from './time-travel-source';
 import { WallClock } from './WallClock';
 import { type MapDrawn, WallMap } from './WallMap';
+import type { WallRoom } from './wall-api';
 import { PollingSource, WallFeed } from './wall-data';
 
 /** The read-only view end-to-end tests (and curious operators) get of what the wall drew. */
@@ -259,7 +260,10 @@ export default function WallPage({ room }: { room: string }) {
           {timeTravel.panelOpen && <TimeTravelPanel room={room} at={at} onChange={timeTravel.go} />}
         </div>
         <div className="wall-side">
-          <ConferencePanel conferences={data.conferences} />
+          <ConferencePanel
+            conferences={data.conferences}
+            speakerVideo={!at && isProvinceRoom(data.roomInfo)}
+          />
           <AlertsPanel alerts={data.alerts} unitNames={unitNames} />
           <KpiTiles kpis={data.kpis} loading={!data.kpisLoaded} />
           <DeviceHealth sensors={sensors} denied={data.devicesDenied} />
@@ -271,6 +275,11 @@ export default function WallPage({ room }: { room: string }) {
 
 const NO_SENSORS: Sensor[] = [];
 const NO_PULSES: Array<[number, number]> = [];
+
+/** The province IOC room sees every unit and sector; only its wall plays the speaker's video. */
+function isProvinceRoom(room: WallRoom | undefined): boolean {
+  return !!room && room.scope.units.length === 0 && room.scope.sectors.length === 0;
+}
 
 /** Unknown room, or one that is not the caller's (the server answers both alike): in both languages. */
 function RoomMissing({ room }: { room: string }) {
