@@ -187,7 +187,15 @@ export function sfuResults(run: SfuRun): BenchmarkResult[] {
   const methodNote =
     'CPU: user + system time of each worker process from /proc/<pid>/stat (10 ms ticks) over the window, in cores (1.00 = one core busy); time waiting for a core from /proc/<pid>/schedstat; drops from /proc/net/udp. "Consumers served in full" = packets/s the edge worker sent (counted at the sinks plus kernel drops at the sinks) ÷ packets/s of one consumer (what the producers received ÷ producers); it equals the consumers created while the worker keeps up. Loopback delivery is charged to the sending worker as system time, so a real NIC would cost the worker somewhat less. Sinks send no RTCP feedback (no NACK, PLI, receiver reports or transport-cc: their capabilities omit congestion control), so the SFU does no retransmission or bandwidth estimation a browser would ask of it; what is measured is forwarding (and encrypting) media.';
   const load1 = Math.round((loadavg()[0] ?? 0) * 100) / 100;
-  const noiseNote = `This machine (2 cores) was shared with other engineers' test runs (headless Chromium among them): load average ${load1} at the end of this part. The edge worker waited for a core for part of every window (see the steps); CPU time per packet suffers less from that than packet counts, but it rises too (caches shared with the other processes, preemption), so the consumers per worker here are likely an underestimate and every figure is noisy; compare runs on a quiet machine.`;
+  // Said from what was measured: how long the edge worker waited for a core.
+  const worstWait = Math.max(
+    0,
+    ...run.steps.map((step) => stepMedian(step, (w) => w.edgeWaitShare)),
+  );
+  const noiseNote =
+    worstWait > 0.1
+      ? `The machine was busy: the edge worker waited for a core up to ${pct(worstWait)} of a window (load average ${load1} at the end of this part). CPU time per packet suffers less from that than packet counts, but it rises too (caches shared with the other processes, preemption), so the consumers per worker here are likely an underestimate; compare runs on a quiet machine.`
+      : `The machine was quiet enough: the edge worker waited for a core at most ${pct(worstWait)} of a window (load average ${load1} at the end of this part).`;
 
   const fitText =
     how === 'interpolated'
