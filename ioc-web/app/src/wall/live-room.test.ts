@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sensorsOf } from './device-state';
 import { withRollups } from './kpi-live';
 import { LiveRoom } from './live-room';
 import type { KpiSeries } from './wall-api';
@@ -41,6 +42,17 @@ describe('LiveRoom between snapshots', () => {
     // A malformed device row is skipped; the rest of the delta still applies.
     room.applyDelta({ ...emptyDelta, seq: 7, devices: [{ name: 'no id' }, device('c')] });
     expect(room.take().devices?.map((d) => d.id)).toEqual(['b', 'c']);
+  });
+
+  it('takes a device disabled off the map and puts it back when it is enabled again', () => {
+    const room = openRoom();
+    const drawn = () => sensorsOf(room.take().devices ?? [], []).map((s) => s.id);
+    room.applyDelta({ ...emptyDelta, seq: 5, devices: [{ ...device('a'), enabled: false }] });
+    const disabled = room.take().devices;
+    expect(disabled?.map((d) => [d.id, d.enabled])).toEqual([['a', false]]);
+    expect(sensorsOf(disabled ?? [], [])).toEqual([]);
+    room.applyDelta({ ...emptyDelta, seq: 6, devices: [{ ...device('a'), enabled: true }] });
+    expect(drawn()).toEqual(['a']);
   });
 
   it('keeps live conferences, and forgets one when it ends', () => {

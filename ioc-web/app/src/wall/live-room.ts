@@ -93,7 +93,8 @@ export class LiveRoom {
     if (delta.seq <= this.#seq) return 'duplicate';
     if (delta.seq !== this.#seq + 1) return 'gap';
     this.#seq = delta.seq;
-    // Devices provisioned after the snapshot arrive whole; revoked ones by id.
+    // Devices provisioned, disabled or enabled after the snapshot arrive whole (a disabled one
+    // stays listed with enabled: false, as over REST, and the map leaves it out); revoked by id.
     for (const row of arrayOf(delta.devices)) {
       const device = snapshotDeviceOf(row);
       if (!device) continue;

@@ -9,17 +9,24 @@ export interface IndexedDevice {
   sector: string;
   lat: number | null;
   lon: number | null;
+  /** False while an administrator has it disabled: walls keep it, but do not draw it. */
+  enabled: boolean;
 }
 
-/** A device joined or left the index (provisioned, revoked) after it was loaded. */
+/**
+ * A device joined or left the index (provisioned, revoked), or was disabled or enabled again
+ * (`changed`: it stays listed, as in the REST list, with its new `enabled`), after it was loaded.
+ */
 export type DeviceIndexChange =
   | { kind: 'added'; device: IndexedDevice }
+  | { kind: 'changed'; device: IndexedDevice }
   | { kind: 'removed'; device: IndexedDevice };
 
 /**
  * Every unrevoked device's unit and sector, so that presence events (which carry only the
  * device id) can be routed to rooms without a query each; follows the registry's events and
- * tells `onChange` of each, so open walls hear of new devices before their next snapshot.
+ * tells `onChange` of each, so open walls hear of new, revoked, disabled and re-enabled
+ * devices before their next snapshot.
  */
 export class DeviceIndex {
   readonly #devices = new Map<string, IndexedDevice>();
@@ -35,12 +42,20 @@ export class DeviceIndex {
     this.#devices.delete(device.id);
     this.#onChange({ kind: 'removed', device: entry });
   };
+  readonly #onEnabledChanged = (device: Device) => {
+    // Disabling a revoked device changes nothing a wall shows: it is gone already.
+    if (device.revokedAt !== null || !this.#devices.has(device.id)) return;
+    const entry = indexed(device);
+    this.#devices.set(device.id, entry);
+    this.#onChange({ kind: 'changed', device: entry });
+  };
 
   constructor(registry: DeviceRegistry, onChange: (change: DeviceIndexChange) => void = () => {}) {
     this.#registry = registry;
     this.#onChange = onChange;
     registry.on('provisioned', this.#onProvisioned);
     registry.on('revoked', this.#onRevoked);
+    registry.on('enabled-changed', this.#onEnabledChanged);
   }
 
   /** Reads the registry, a page at a time. */
@@ -63,10 +78,11 @@ export class DeviceIndex {
   close(): void {
     this.#registry.off('provisioned', this.#onProvisioned);
     this.#registry.off('revoked', this.#onRevoked);
+    this.#registry.off('enabled-changed', this.#onEnabledChanged);
   }
 }
 
 function indexed(device: Device): IndexedDevice {
-  const { id, name, type, unit, sector, lat, lon } = device;
-  return { id, name, type, unit, sector, lat, lon };
+  const { id, name, type, unit, sector, lat, lon, enabled } = device;
+  return { id, name, type, unit, sector, lat, lon, enabled };
 }

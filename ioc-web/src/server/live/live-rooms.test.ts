@@ -164,6 +164,7 @@ describe('a device provisioned while walls are open', () => {
         sector: 'environment',
         lat: 16.06,
         lon: 108.22,
+        enabled: true,
         presence: null,
         values: {},
       });
@@ -184,6 +185,54 @@ describe('a device provisioned while walls are open', () => {
     await other.next((d) => d.removedDevices.includes('live-hoi-an-gauge'));
     expect(ward.deltas.some((d) => d.removedDevices.includes('live-hoi-an-gauge'))).toBe(false);
     for (const wall of [province, ward, other]) wall.socket.disconnect();
+  });
+});
+
+describe('a device disabled or enabled while walls are open', () => {
+  it('reaches the walls whose room covers it with its new state, and no others', async () => {
+    await devices.provision({ id: 'live-toggled', type: 'water-level', unit: THANH_KHE });
+    const province = await openWall('tinh');
+    const ward = await openWall('thanh-khe');
+    const other = await openWall('hai-chau');
+    // Disabled devices are in the snapshot as in the REST list, flagged; this one is not yet.
+    const inSnapshot = ward.snapshot.devices.find((d) => d.id === 'live-toggled');
+    expect(inSnapshot?.enabled).toBe(true);
+
+    await devices.setEnabled('live-toggled', false);
+    const disabled = (d: RoomDelta) =>
+      d.devices.some((x) => x.id === 'live-toggled' && x.enabled === false);
+    for (const wall of [province, ward]) {
+      const delta = await wall.next(disabled);
+      expect(delta.devices.find((d) => d.id === 'live-toggled')).toMatchObject({
+        unit: THANH_KHE,
+        enabled: false,
+      });
+      expect(delta.removedDevices).not.toContain('live-toggled');
+    }
+    // A wall opened now has it flagged in its snapshot.
+    const late = await openWall('thanh-khe');
+    expect(late.snapshot.devices.find((d) => d.id === 'live-toggled')?.enabled).toBe(false);
+
+    await devices.setEnabled('live-toggled', true);
+    const enabled = (d: RoomDelta) =>
+      d.devices.some((x) => x.id === 'live-toggled' && x.enabled === true);
+    for (const wall of [province, ward, late]) await wall.next(enabled);
+
+    // Hải Châu's wall heard neither: a device of Hải Châu proves its deltas still flow.
+    await devices.provision({ id: 'live-toggle-probe', type: 'water-level', unit: HAI_CHAU });
+    await other.next((d) => d.devices.some((x) => x.id === 'live-toggle-probe'));
+    expect(other.deltas.some((d) => d.devices.some((x) => x.id === 'live-toggled'))).toBe(false);
+
+    // Disabling a revoked device tells no wall anything: it is gone already. The province's
+    // wall covers both devices; the probe's removal comes after the event was handled.
+    await devices.revoke('live-toggled');
+    await province.next((d) => d.removedDevices.includes('live-toggled'));
+    await devices.setEnabled('live-toggled', false);
+    await devices.revoke('live-toggle-probe');
+    await province.next((d) => d.removedDevices.includes('live-toggle-probe'));
+    const gone = province.deltas.findIndex((d) => d.removedDevices.includes('live-toggled'));
+    expect(province.deltas.slice(gone).some((d) => d.devices.length > 0)).toBe(false);
+    for (const wall of [province, ward, other, late]) wall.socket.disconnect();
   });
 });
 

@@ -144,7 +144,10 @@ export class LiveRooms {
     this.#devices.close();
   }
 
-  /** A device provisioned or revoked while walls are open reaches them in the next batch. */
+  /**
+   * A device provisioned, revoked, disabled or enabled while walls are open reaches them in
+   * the next batch: revoked by id; the others whole, with their `enabled` flag.
+   */
   #deviceChanged(change: DeviceIndexChange): void {
     if (this.#feeds.size === 0) return;
     if (change.kind === 'removed') {

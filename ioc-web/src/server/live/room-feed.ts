@@ -45,7 +45,7 @@ export interface RoomDelta {
   kpis: KpiObservation[];
   /** The room's roll-up of each KPI that changed, for the newest day it changed (tiles). */
   kpiRollups: KpiRollup[];
-  /** Devices provisioned since the snapshot (or changed), in the room's scope. */
+  /** Devices provisioned, disabled or enabled since the snapshot, whole, in the room's scope. */
   devices: SnapshotDevice[];
   /** Ids of devices revoked since the snapshot. */
   removedDevices: string[];
@@ -138,7 +138,7 @@ export class RoomFeed {
     this.#schedule();
   }
 
-  /** A device was provisioned (or changed): rooms that cover it get it whole. */
+  /** A device was provisioned, disabled or enabled: rooms that cover it get it whole. */
   device(device: SnapshotDevice): void {
     if (!this.scope.allowsDevice(device)) return;
     this.#removedDevices.delete(device.id);
