@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { AppConfig, RunningService, ServiceDeps } from '@ioc/core';
 import type { Server as SocketIoServer } from 'socket.io';
-import { registerMediaMetrics } from './metrics.js';
+import { registerConferenceMetrics, registerMediaMetrics } from './metrics.js';
 import { assertMediaCanListen } from './preflight.js';
 import {
   attachSignalling,
@@ -163,11 +163,13 @@ export async function start(
         createRouter: () => pool.createRouter(),
       });
       signallings.add(signalling);
+      const unregisterConferenceMetrics = registerConferenceMetrics(deps.metrics, signalling.rooms);
       return {
         rooms: signalling.rooms,
         endConference: (conferenceId, reason) => signalling.endConference(conferenceId, reason),
         async close() {
           signallings.delete(signalling);
+          unregisterConferenceMetrics();
           await signalling.close();
         },
       };

@@ -8,7 +8,39 @@ export const METRIC_NAMES = {
   restarts: 'ioc_media_worker_restarts_total',
   cpu: 'ioc_media_worker_cpu_seconds',
   maxRss: 'ioc_media_worker_max_rss_bytes',
+  conferenceRooms: 'ioc_media_conference_rooms',
+  conferencePeers: 'ioc_media_conference_peers',
 } as const;
+
+/**
+ * The live conferences' gauges (rooms open, peers seated), read on scrape. Returns a function
+ * that removes them (when the signalling closes).
+ */
+export function registerConferenceMetrics(
+  registry: Registry,
+  rooms: { readonly size: number; readonly peerCount: number },
+): () => void {
+  new Gauge({
+    name: METRIC_NAMES.conferenceRooms,
+    help: 'Conference rooms open on the SFU.',
+    registers: [registry],
+    collect() {
+      this.set(rooms.size);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.conferencePeers,
+    help: 'Peers seated in conference rooms (endpoints and viewers).',
+    registers: [registry],
+    collect() {
+      this.set(rooms.peerCount);
+    },
+  });
+  return () => {
+    registry.removeSingleMetric(METRIC_NAMES.conferenceRooms);
+    registry.removeSingleMetric(METRIC_NAMES.conferencePeers);
+  };
+}
 
 /**
  * Registers the SFU's Prometheus metrics on the process registry. Worker state and resource

@@ -29,6 +29,13 @@ export class ConferenceRooms {
     return this.#rooms.size;
   }
 
+  /** Peers seated across every live room (for `/metrics`). */
+  get peerCount(): number {
+    let peers = 0;
+    for (const room of this.#rooms.values()) peers += room.peerCount;
+    return peers;
+  }
+
   /** The conference's room, opened now if it has none (joins arriving together share one). */
   async open(conference: Conference): Promise<ConferenceRoom> {
     if (this.#closed) throw new Error('conference rooms are closed');

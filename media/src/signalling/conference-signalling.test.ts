@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LiveBus, Principal } from '@ioc/core';
+import type { LiveBus, Principal, ServiceDeps } from '@ioc/core';
 import { Server } from 'socket.io';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type MediaService, start } from '../index.js';
@@ -35,6 +35,7 @@ const users = new Map([['chair', chairUser]]);
 const asChair = { 'x-test-user': 'chair' };
 
 let media: MediaService;
+let metrics: ServiceDeps['metrics'];
 let bus: LiveBus;
 const servers: SignallingServer[] = [];
 const clients: TestClient[] = [];
@@ -42,6 +43,7 @@ const clients: TestClient[] = [];
 beforeAll(async () => {
   const deps = serviceDeps();
   bus = deps.bus;
+  metrics = deps.metrics;
   media = await start(mediaConfig({ workers: 2, port: 0 }), {
     ...deps,
     restartDelayMs: { min: 100, max: 500 },
@@ -517,7 +519,11 @@ describe('conference lifetime', () => {
       clients.push(client);
       await client.join();
       expect(signalling.rooms.get(conf.id)?.peerCount).toBe(1);
+      const scraped = await metrics.metrics();
+      expect(scraped).toContain('ioc_media_conference_rooms 1');
+      expect(scraped).toContain('ioc_media_conference_peers 1');
       await signalling.close();
+      expect(await metrics.metrics()).not.toContain('ioc_media_conference_rooms');
       expect(await client.waitFor('reconnect')).toEqual({ reason: 'moved' });
       expect(admission.attendance.at(-1)).toMatchObject({
         event: 'left',
