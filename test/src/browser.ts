@@ -21,6 +21,8 @@ export interface FakeMedia {
   videoFile?: string;
   /** A .wav file to play as the microphone instead of the generated beep. */
   audioFile?: string;
+  /** How many fake cameras (and fake_device_N names) Chromium lists; its default is one. */
+  cameras?: number;
 }
 
 export interface LaunchChromiumOptions {
@@ -30,7 +32,13 @@ export interface LaunchChromiumOptions {
 
 function fakeMediaFlags(fakeMedia: LaunchChromiumOptions['fakeMedia']): string[] {
   if (!fakeMedia) return [];
-  const flags = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'];
+  const cameras = typeof fakeMedia === 'object' ? fakeMedia.cameras : undefined;
+  const flags = [
+    '--use-fake-ui-for-media-stream',
+    cameras === undefined
+      ? '--use-fake-device-for-media-stream'
+      : `--use-fake-device-for-media-stream=device-count=${cameras}`,
+  ];
   if (typeof fakeMedia === 'object') {
     if (fakeMedia.videoFile) flags.push(`--use-file-for-fake-video-capture=${fakeMedia.videoFile}`);
     if (fakeMedia.audioFile) flags.push(`--use-file-for-fake-audio-capture=${fakeMedia.audioFile}`);

@@ -313,7 +313,8 @@ describe('the conference page in Chromium against `ioc start`', () => {
     await thinLink.listen(relayPort);
     thinFront = await thinLinkFront(frontPort, mediaPort, relayPort);
     thinUrl = `http://127.0.0.1:${(thinFront.server.address() as AddressInfo).port}`;
-    browser = await launchChromium({ fakeMedia: true });
+    // Two fake cameras (fake_device_0 and _1), so that a site can switch mid-meeting.
+    browser = await launchChromium({ fakeMedia: { cameras: 2 } });
   }, 180_000);
 
   afterAll(async () => {
@@ -749,6 +750,95 @@ describe('the conference page in Chromium against `ioc start`', () => {
     expect(restarted).toHaveLength(1);
     expect(restarted[0]).not.toBe(workers[0]);
   }, 120_000);
+
+  it('a site switches camera and microphone mid-meeting: same producers, mute kept', async () => {
+    type Local = Probe['local'] & {
+      cameraDeviceId: string | null;
+      microphoneDeviceId: string | null;
+    };
+    const localOf = async (page: Page) => (await probe(page)).local as Local;
+    const mediaOf = async (page: Page, peerId: string, source: string) =>
+      (await probe(page)).media.find((m) => m.peerId === peerId && m.source === source) as
+        | (Probe['media'][number] & { producerId: string })
+        | undefined;
+    const optionsOf = (page: Page, kind: 'camera' | 'microphone') =>
+      page
+        .getByTestId(`conference-switch-${kind}`)
+        .locator('option')
+        .evaluateAll((options) => options.map((o) => o.getAttribute('value') ?? ''));
+    /** The label of the camera track the page shows in its own tile. */
+    const selfCameraLabel = (page: Page, peerId: string) =>
+      page.evaluate(
+        `document.querySelector('[data-testid="conference-video-${peerId}"]').srcObject.getVideoTracks()[0].label`,
+      );
+
+    // The seats were taken again after the worker died: their peer ids now.
+    const vang = (await probe(hoaVang)).self?.peerId as string;
+    const bac = (await probe(hoaBac)).self?.peerId as string;
+    await waitForEveryone(chair, 2);
+
+    // Hòa Vang picks the other camera from the control bar's device menu.
+    const camerasBefore = [
+      await mediaOf(chair, vang, 'camera'),
+      await mediaOf(hoaBac, vang, 'camera'),
+    ];
+    expect(camerasBefore[0]?.producerId).toBeDefined();
+    const { cameraDeviceId } = await localOf(hoaVang);
+    expect(await selfCameraLabel(hoaVang, vang)).toBe('fake_device_0');
+    await hoaVang.getByTestId('conference-devices-toggle').click();
+    const cameras = (await optionsOf(hoaVang, 'camera')).filter((id) => id !== '');
+    expect(cameras).toHaveLength(2);
+    expect(cameras).toContain(cameraDeviceId);
+    const otherCamera = cameras.find((id) => id !== cameraDeviceId) as string;
+    await hoaVang.getByTestId('conference-switch-camera').selectOption(otherCamera);
+    await hoaVang.waitForFunction(
+      `window.__iocConference.probe().local.cameraDeviceId === '${otherCamera}'`,
+    );
+    expect(await selfCameraLabel(hoaVang, vang)).toBe('fake_device_1');
+    // The others consume the same producer (no new consumer) and keep decoding frames from it.
+    for (const [index, page] of [chair, hoaBac].entries()) {
+      const before = camerasBefore[index];
+      await waitUntilGrows(page, 'video', 'framesDecoded', [vang], 10);
+      const after = await mediaOf(page, vang, 'camera');
+      expect(after?.producerId).toBe(camerasBefore[0]?.producerId);
+      expect(after?.consumerId).toBe(before?.consumerId);
+    }
+
+    // A device that cannot be opened: the camera in use stays, and the page says why.
+    const failed = await hoaVang.evaluate(
+      "window.__iocConference.switchDevice('camera', 'no-such-camera')",
+    );
+    expect(failed).toEqual({ ok: false, error: 'OverconstrainedError' });
+    const notice = hoaVang.getByTestId('conference-device-error');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('Không chuyển được sang camera đó');
+    expect((await localOf(hoaVang)).cameraDeviceId).toBe(otherCamera);
+    await waitUntilGrows(chair, 'video', 'framesDecoded', [vang], 10);
+
+    // Hòa Bắc, whose microphone the chair muted, switches microphone: it stays muted.
+    await chair.waitForFunction(
+      `window.__iocConference.probe().media.some((m) =>
+        m.peerId === '${bac}' && m.source === 'microphone' && m.paused === 'producer')`,
+    );
+    const micBefore = await mediaOf(chair, bac, 'microphone');
+    const { microphoneDeviceId } = await localOf(hoaBac);
+    await hoaBac.getByTestId('conference-devices-toggle').click();
+    const microphones = (await optionsOf(hoaBac, 'microphone')).filter(
+      (id) => id !== '' && id !== 'default' && id !== microphoneDeviceId,
+    );
+    expect(microphones.length).toBeGreaterThan(0);
+    await hoaBac.getByTestId('conference-switch-microphone').selectOption(microphones[0] as string);
+    await hoaBac.waitForFunction(
+      `window.__iocConference.probe().local.microphoneDeviceId === '${microphones[0]}'`,
+    );
+    expect((await localOf(hoaBac)).microphoneOn).toBe(false);
+    const micAfter = await mediaOf(chair, bac, 'microphone');
+    expect(micAfter?.producerId).toBe(micBefore?.producerId);
+    expect(micAfter?.paused).toBe('producer');
+    const silent = (await growth(chair, 2_000)).find((e) => e.kind === 'audio' && e.peerId === bac);
+    // No packets (and no inbound-rtp entry at all while nothing ever came on this seat).
+    expect(silent?.packets ?? 0, JSON.stringify(silent)).toBe(0);
+  }, 90_000);
 
   it('left no script error on any page', () => {
     expect(pageErrors).toEqual([]);

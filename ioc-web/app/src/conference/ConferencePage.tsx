@@ -144,7 +144,7 @@ function SeatView({
       />
     );
   }
-  return <MeetingView client={client} localCamera={media.camera ?? null} onLeave={onLeave} />;
+  return <MeetingView client={client} onLeave={onLeave} />;
 }
 
 function Notice({

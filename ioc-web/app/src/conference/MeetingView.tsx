@@ -7,9 +7,10 @@ import { useI18n } from '../i18n/i18n';
 import { ChatPanel } from './ChatPanel';
 import { ConnectionBadge } from './ConnectionBadge';
 import type { ConferenceClient } from './conference-client';
+import { DeviceMenu } from './DeviceMenu';
 import { HandIcon } from './HandIcon';
 import { TrackAudio } from './MediaElements';
-import { conferenceErrorText } from './messages';
+import { conferenceErrorText, deviceErrorText } from './messages';
 import { PeoplePanel } from './PeoplePanel';
 import { raisedHands } from './roster';
 import { buildStage } from './stage';
@@ -21,15 +22,7 @@ const ERROR_NOTICE_MS = 8_000;
 
 type SidePanel = 'people' | 'chat' | null;
 
-export function MeetingView({
-  client,
-  localCamera,
-  onLeave,
-}: {
-  client: ConferenceClient;
-  localCamera: MediaStreamTrack | null;
-  onLeave(): void;
-}) {
+export function MeetingView({ client, onLeave }: { client: ConferenceClient; onLeave(): void }) {
   const { t } = useI18n();
   const text = t.conference;
   const snapshot = useConferenceSnapshot(client);
@@ -37,6 +30,8 @@ export function MeetingView({
   const [side, setSide] = useState<SidePanel>('people');
   const [readChat, setReadChat] = useState(0);
   const previousFocus = useRef<string | null>(null);
+  // The camera in use now: a device switch replaces the track.
+  const localCamera = snapshot.tracks.camera;
 
   const stage = useMemo(
     () =>
@@ -75,6 +70,12 @@ export function MeetingView({
     const timer = setTimeout(() => client.clearError(), ERROR_NOTICE_MS);
     return () => clearTimeout(timer);
   }, [client, snapshot.lastError]);
+
+  useEffect(() => {
+    if (!snapshot.local.deviceError) return;
+    const timer = setTimeout(() => client.clearDeviceError(), ERROR_NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [client, snapshot.local.deviceError]);
 
   useEffect(() => {
     if (side === 'chat') setReadChat(snapshot.chat.length);
@@ -119,6 +120,21 @@ export function MeetingView({
         {snapshot.phase === 'waiting' && snapshot.refusal && (
           <p className="banner banner-info" role="status">
             {conferenceErrorText(t, snapshot.refusal)}
+          </p>
+        )}
+        {local.deviceError && (
+          <p className="banner banner-error" role="alert" data-testid="conference-device-error">
+            <span>
+              {text.deviceSwitchFailed[local.deviceError.kind]}{' '}
+              {deviceErrorText(t, local.deviceError.error)}
+            </span>
+            <button
+              type="button"
+              className="button button-quiet"
+              onClick={() => client.clearDeviceError()}
+            >
+              {text.dismiss}
+            </button>
           </p>
         )}
         {snapshot.lastError && (
@@ -197,6 +213,7 @@ export function MeetingView({
         >
           {local.cameraOn ? text.controls.cameraOff : text.controls.cameraOn}
         </button>
+        {(local.hasCamera || local.hasMicrophone) && <DeviceMenu client={client} local={local} />}
         {canShare && (
           <button
             type="button"

@@ -10,6 +10,7 @@ import { Device, type types } from 'mediasoup-client';
 import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter';
 import { preferredLayers } from './layout';
+import { openDevice } from './local-media';
 import {
   type ChatMessage,
   FINAL_HANDSHAKE_ERRORS,
@@ -72,7 +73,21 @@ export interface LocalMediaState {
   screenOn: boolean;
   /** The chair muted the microphone; the notice stays until the user unmutes. */
   mutedBy: string | null;
+  /** The devices the local tracks come from (null: no track, or the browser does not say). */
+  cameraDeviceId: string | null;
+  microphoneDeviceId: string | null;
+  /** The last device switch that failed (the old device stays in use). */
+  deviceError: { kind: LocalDeviceKind; error: string } | null;
 }
+
+export type LocalDeviceKind = 'camera' | 'microphone';
+
+/**
+ * What `switchDevice` did. `error` is the DOMException's name from getUserMedia (e.g.
+ * NotReadableError, OverconstrainedError), `NoLocalTrack` (nothing of that kind to switch) or
+ * `Closed` (the seat is over).
+ */
+export type DeviceSwitchResult = { ok: true; deviceId: string } | { ok: false; error: string };
 
 export interface ConferenceSnapshot {
   phase: ConferencePhase;
@@ -89,6 +104,8 @@ export interface ConferenceSnapshot {
   activeSpeaker: string | null;
   media: RemoteMedia[];
   local: LocalMediaState;
+  /** The local camera and microphone in use now (they change when a device is switched). */
+  tracks: { camera: MediaStreamTrack | null; microphone: MediaStreamTrack | null };
   connection: MediaConnection;
 }
 
@@ -166,8 +183,15 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   readonly #producers = new Map<MediaSource, types.Producer>();
   readonly #consumers = new Map<string, types.Consumer>();
   readonly #askedLayer = new Map<string, number>();
+  /** Pause changes for consumers still being set up (a producer paused right after producing). */
+  readonly #pendingPause = new Map<string, RemoteMedia['paused']>();
   #focus: string | null = null;
   #screenTrack: MediaStreamTrack | null = null;
+  /** The local camera and microphone, produced again from the same tracks on every seat. */
+  readonly #tracks: Partial<Record<LocalDeviceKind, MediaStreamTrack>>;
+  /** Tracks this client opened itself (device switches): it stops them when the seat ends. */
+  readonly #ownTracks = new Set<MediaStreamTrack>();
+  #switching: Promise<unknown> = Promise.resolve();
   #retryTimer?: ReturnType<typeof setTimeout>;
   #refusedRetryMs = RETRY_REFUSED_MS.first;
   #iceTimer?: ReturnType<typeof setTimeout>;
@@ -178,6 +202,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     super();
     this.#options = options;
     const local = options.local;
+    this.#tracks = { camera: local?.camera, microphone: local?.microphone };
     this.#snapshot = {
       phase: 'connecting',
       refusal: null,
@@ -197,7 +222,11 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         microphoneOn: Boolean(local?.microphone && local.microphoneOn),
         screenOn: false,
         mutedBy: null,
+        cameraDeviceId: deviceIdOf(local?.camera),
+        microphoneDeviceId: deviceIdOf(local?.microphone),
+        deviceError: null,
       },
+      tracks: { camera: local?.camera ?? null, microphone: local?.microphone ?? null },
       connection: 'new',
     };
     const auth: HandshakeAuth = { conferenceId: options.conferenceId };
@@ -256,6 +285,22 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
   async setCamera(on: boolean): Promise<void> {
     await this.#setProducerPaused('camera', !on);
     this.#update({ local: { ...this.#snapshot.local, cameraOn: on } });
+  }
+
+  /**
+   * Takes the camera or microphone from another device, mid-meeting: the producer keeps its id
+   * and its paused state (`replaceTrack`), the old track is stopped. If the new device cannot
+   * be opened the old one stays in use and `local.deviceError` says why. Switches run in turn.
+   */
+  switchDevice(kind: LocalDeviceKind, deviceId: string): Promise<DeviceSwitchResult> {
+    const result = this.#switching.then(() => this.#switchDevice(kind, deviceId));
+    this.#switching = result.catch(() => undefined);
+    return result;
+  }
+
+  clearDeviceError(): void {
+    if (this.#snapshot.local.deviceError === null) return;
+    this.#update({ local: { ...this.#snapshot.local, deviceError: null } });
   }
 
   async startScreenShare(): Promise<void> {
@@ -430,11 +475,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     channel.on('consumer.new', (event) => void this.#consume(event));
     channel.on('consumer.closed', ({ consumerId }) => this.#removeConsumer(consumerId));
     channel.on('consumer.paused', ({ consumerId, reason }) =>
-      this.#patchMedia(consumerId, { paused: reason }),
+      this.#setConsumerPaused(consumerId, reason),
     );
-    channel.on('consumer.resumed', ({ consumerId }) =>
-      this.#patchMedia(consumerId, { paused: null }),
-    );
+    channel.on('consumer.resumed', ({ consumerId }) => this.#setConsumerPaused(consumerId, null));
     channel.on('consumer.layers', ({ consumerId, spatialLayer }) =>
       this.#patchMedia(consumerId, { spatialLayer }),
     );
@@ -593,12 +636,12 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
 
   async #produceLocal(seat: Seat): Promise<void> {
     if (!seat.send) return;
-    const local = this.#options.local;
+    const local = this.#tracks;
     const state = this.#snapshot.local;
-    if (local?.microphone) {
+    if (local.microphone) {
       await this.#produce(seat, 'microphone', local.microphone, !state.microphoneOn);
     }
-    if (local?.camera) await this.#produce(seat, 'camera', local.camera, !state.cameraOn);
+    if (local.camera) await this.#produce(seat, 'camera', local.camera, !state.cameraOn);
     if (this.#screenTrack && this.#screenTrack.readyState === 'live') {
       await this.#produce(seat, 'screen', this.#screenTrack);
     } else if (state.screenOn) {
@@ -639,6 +682,51 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     }
   }
 
+  async #switchDevice(kind: LocalDeviceKind, deviceId: string): Promise<DeviceSwitchResult> {
+    const old = this.#tracks[kind];
+    if (this.#closed) return { ok: false, error: 'Closed' };
+    if (!old) return this.#switchFailed(kind, 'NoLocalTrack');
+    if (old.readyState === 'live' && deviceIdOf(old) === deviceId) return { ok: true, deviceId };
+    const track = await openDevice(kind, deviceId);
+    if (typeof track === 'string') return this.#switchFailed(kind, track);
+    if (this.#closed) {
+      track.stop();
+      return { ok: false, error: 'Closed' };
+    }
+    const producer = this.#producers.get(kind);
+    if (producer && !producer.closed) {
+      try {
+        // Keeps the producer (its id, what the others consume) and its paused state.
+        await producer.replaceTrack({ track });
+      } catch (error) {
+        // A producer closed meanwhile (the seat was lost): the next seat produces the new track.
+        if (!producer.closed) {
+          track.stop();
+          return this.#switchFailed(kind, asSignallingError(error).code);
+        }
+      }
+    }
+    this.#tracks[kind] = track;
+    this.#ownTracks.add(track);
+    old.stop();
+    this.#ownTracks.delete(old);
+    const local = { ...this.#snapshot.local, deviceError: null };
+    if (kind === 'camera') local.cameraDeviceId = deviceIdOf(track);
+    else local.microphoneDeviceId = deviceIdOf(track);
+    this.#update({ local, tracks: { ...this.#snapshot.tracks, [kind]: track } });
+    // A seat taken while the device was opening produced the old track: move it over as well.
+    const current = this.#producers.get(kind);
+    if (current && current !== producer && !current.closed && current.track !== track) {
+      await current.replaceTrack({ track }).catch((error) => this.#reportError(error));
+    }
+    return { ok: true, deviceId: deviceIdOf(track) ?? deviceId };
+  }
+
+  #switchFailed(kind: LocalDeviceKind, error: string): DeviceSwitchResult {
+    this.#update({ local: { ...this.#snapshot.local, deviceError: { kind, error } } });
+    return { ok: false, error };
+  }
+
   async #setProducerPaused(source: MediaSource, paused: boolean): Promise<void> {
     const producer = this.#producers.get(source);
     if (!producer || producer.closed) return;
@@ -668,6 +756,9 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         return;
       }
       this.#consumers.set(consumer.id, consumer);
+      // A pause or resume that came while consuming is newer than consumer.new's state.
+      const early = this.#pendingPause.get(consumer.id);
+      this.#pendingPause.delete(consumer.id);
       const media: RemoteMedia = {
         consumerId: consumer.id,
         producerId: event.producerId,
@@ -676,7 +767,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
         source: event.source,
         type: event.type,
         track: consumer.track,
-        paused: event.producerPaused ? 'producer' : null,
+        paused: early !== undefined ? early : event.producerPaused ? 'producer' : null,
         spatialLayer: null,
       };
       this.#update({ media: [...this.#snapshot.media, media] });
@@ -687,7 +778,16 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     }
   }
 
+  #setConsumerPaused(consumerId: string, paused: RemoteMedia['paused']): void {
+    if (this.#snapshot.media.some((m) => m.consumerId === consumerId)) {
+      this.#patchMedia(consumerId, { paused });
+    } else {
+      this.#pendingPause.set(consumerId, paused);
+    }
+  }
+
   #removeConsumer(consumerId: string): void {
+    this.#pendingPause.delete(consumerId);
     this.#consumers.get(consumerId)?.close();
     this.#consumers.delete(consumerId);
     this.#askedLayer.delete(consumerId);
@@ -712,6 +812,7 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     for (const consumer of this.#consumers.values()) consumer.close();
     this.#consumers.clear();
     this.#askedLayer.clear();
+    this.#pendingPause.clear();
     for (const producer of this.#producers.values()) producer.close();
     this.#producers.clear();
     this.#seat?.recv.close();
@@ -728,6 +829,8 @@ export class ConferenceClient extends Emitter<ConferenceClientEvents> {
     this.#dropSeat();
     this.#screenTrack?.stop();
     this.#screenTrack = null;
+    for (const track of this.#ownTracks) track.stop();
+    this.#ownTracks.clear();
     this.#socket.disconnect();
     this.#update({ ...patch, connection: 'new', activeSpeaker: null });
   }
@@ -795,6 +898,10 @@ function pathOf(direction: 'send' | 'recv', report: RTCStatsReport): PathStats {
   path.roundTripTimeMs =
     typeof pair.currentRoundTripTime === 'number' ? pair.currentRoundTripTime * 1000 : null;
   return path;
+}
+
+function deviceIdOf(track: MediaStreamTrack | undefined): string | null {
+  return track?.getSettings().deviceId || null;
 }
 
 /** The SignallingError a refusing server attached to `connect_error`, if any. */

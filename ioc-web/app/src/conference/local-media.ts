@@ -37,6 +37,17 @@ async function openOne(
   }
 }
 
+/** Opens one chosen device (a switch during the meeting): the track, or why it failed. */
+export async function openDevice(
+  kind: 'camera' | 'microphone',
+  deviceId: string,
+): Promise<MediaStreamTrack | string> {
+  if (!navigator.mediaDevices?.getUserMedia) return 'InsecureContext';
+  return kind === 'camera'
+    ? openOne('video', constraint(CAMERA_CONSTRAINTS, deviceId))
+    : openOne('audio', constraint(MICROPHONE_CONSTRAINTS, deviceId));
+}
+
 /** Opens camera and microphone separately, so a commune without a webcam can still speak. */
 export async function openLocalMedia(choice: DeviceChoice): Promise<LocalMedia> {
   if (!navigator.mediaDevices?.getUserMedia) {
@@ -67,6 +78,25 @@ export async function listDevices(): Promise<AvailableDevices> {
   return {
     cameras: devices.filter((d) => d.kind === 'videoinput' && d.deviceId !== ''),
     microphones: devices.filter((d) => d.kind === 'audioinput' && d.deviceId !== ''),
+  };
+}
+
+/** Lists the devices now and again on every `devicechange` (plugged in, unplugged). */
+export function watchDevices(onDevices: (devices: AvailableDevices) => void): () => void {
+  let stopped = false;
+  const refresh = () => {
+    void listDevices()
+      .then((devices) => {
+        if (!stopped) onDevices(devices);
+      })
+      .catch(() => undefined);
+  };
+  refresh();
+  const mediaDevices = navigator.mediaDevices;
+  mediaDevices?.addEventListener('devicechange', refresh);
+  return () => {
+    stopped = true;
+    mediaDevices?.removeEventListener('devicechange', refresh);
   };
 }
 

@@ -34,6 +34,8 @@ export function describeClient(client: ConferenceClient, focus: () => string | n
       };
     },
     stats: () => client.stats(),
+    switchDevice: (kind: 'camera' | 'microphone', deviceId: string) =>
+      client.switchDevice(kind, deviceId),
     serverStats: () => client.serverStats(),
   };
 }

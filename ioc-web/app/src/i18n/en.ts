@@ -758,6 +758,7 @@ export const en: Messages = {
       lowerHand: 'Lower hand',
       chat: 'Chat',
       people: 'Sites',
+      devices: 'Devices',
       leave: 'Leave',
     },
     chair: {
@@ -767,6 +768,10 @@ export const en: Messages = {
       muteOne: 'Mute',
       giveFloor: 'Give the floor',
       takeFloor: 'Take back the floor',
+    },
+    deviceSwitchFailed: {
+      camera: 'Could not switch to that camera; the previous one stays on.',
+      microphone: 'Could not switch to that microphone; the previous one stays on.',
     },
     mutedNotice: (chair: string) =>
       `${chair} muted your microphone. Press “Unmute” when you are invited to speak.`,

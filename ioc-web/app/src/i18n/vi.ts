@@ -748,6 +748,7 @@ export const vi = {
       lowerHand: 'Hạ tay',
       chat: 'Trò chuyện',
       people: 'Điểm cầu',
+      devices: 'Thiết bị',
       leave: 'Rời phòng họp',
     },
     chair: {
@@ -757,6 +758,10 @@ export const vi = {
       muteOne: 'Tắt micrô',
       giveFloor: 'Mời phát biểu',
       takeFloor: 'Thu hồi quyền phát biểu',
+    },
+    deviceSwitchFailed: {
+      camera: 'Không chuyển được sang camera đó; vẫn dùng camera cũ.',
+      microphone: 'Không chuyển được sang micrô đó; vẫn dùng micrô cũ.',
     },
     mutedNotice: (chair: string) =>
       `${chair} đã tắt micrô của bạn. Bấm “Bật micrô” khi được mời phát biểu.`,
