@@ -6,21 +6,19 @@ import {
   ApiTokens,
   AuditLog,
   createLogger,
-  HealthRegistry,
   LiveBus,
   type LiveEvents,
   loadConfig,
   loadUnitTree,
-  SessionStore,
   type SqlStore,
   sqlTestBackends,
   UserAccounts,
 } from '@ioc/core';
-import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
+import { loadDeviceCatalogue } from '@ioc/devices';
 import { type AlertRaise, AlertStore } from '@ioc/ingest';
-import * as web from '@ioc/ioc-web';
-import { Registry } from 'prom-client';
+import type * as web from '@ioc/ioc-web';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startWebInProcess } from './web-in-process.js';
 
 // The alerts REST API (ioc-web routes) over the real alert store (ingest) on both SQL engines:
 // filters, history, people's actions, roles, audit rows and live events.
@@ -91,17 +89,16 @@ describe.each(backends)('alerts API on $kind', (backend) => {
       cwd: scratch,
       overrides: { dataDir, web: { host: '127.0.0.1', port: 0 } },
     });
-    server = await web.start(config, {
+    server = await startWebInProcess({
+      sql,
+      dataDir,
+      config,
       logger,
-      health: new HealthRegistry(),
-      metrics: new Registry(),
       bus,
       units,
       accounts,
-      sessions: new SessionStore(sql, 1),
       tokens: apiTokens,
       audit,
-      devices: new DeviceRegistry({ sql, catalogue, units, logger }),
       catalogue,
       alerts,
       appDir: join(scratch, 'no-app'),

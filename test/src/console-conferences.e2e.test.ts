@@ -8,27 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ApiError,
-  ApiTokens,
-  AuditLog,
   createLogger,
-  HealthRegistry,
   LiveBus,
-  loadConfig,
   loadUnitTree,
-  SessionStore,
   type SqlStore,
   sqlTestBackends,
   UserAccounts,
 } from '@ioc/core';
-import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
+import { loadDeviceCatalogue } from '@ioc/devices';
 import { AlertStore } from '@ioc/ingest';
 import * as web from '@ioc/ioc-web';
 import { type Conference, ConferenceStore } from '@ioc/media';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from './app-under-test.js';
 import { launchChromium } from './browser.js';
+import { startWebInProcess } from './web-in-process.js';
 
 const OPERATOR = { username: 'dieu-hanh-hoi-nghi', password: 'mat-khau-dieu-hanh-hoi-nghi' };
 const VIEWER = { username: 'nguoi-xem-hoi-nghi', password: 'mat-khau-nguoi-xem-hoi-nghi' };
@@ -124,30 +119,19 @@ describe('the console conference pages in Chromium against real stores', () => {
       units,
       roomScopesOf: async (id) => (await rooms.membershipsOf(id)).map((m) => m.scope),
     });
-    running = await web.start(
-      loadConfig({
-        env: {},
-        cwd: dir,
-        overrides: { dataDir: dir, web: { host: '127.0.0.1', port: 0 } },
-      }),
-      {
-        logger,
-        health: new HealthRegistry(),
-        metrics: new Registry(),
-        bus,
-        units,
-        accounts,
-        sessions: new SessionStore(sql, 1),
-        tokens: new ApiTokens(sql),
-        audit: new AuditLog(sql),
-        devices: new DeviceRegistry({ sql, catalogue, units, logger }),
-        catalogue,
-        alerts,
-        rooms,
-        conferences,
-        appDir: join(dir, 'app'),
-      },
-    );
+    running = await startWebInProcess({
+      sql,
+      dataDir: dir,
+      logger,
+      bus,
+      units,
+      accounts,
+      catalogue,
+      alerts,
+      rooms,
+      conferences,
+      appDir: join(dir, 'app'),
+    });
     browser = await launchChromium();
   }, 240_000);
 

@@ -1,36 +1,24 @@
-// Sign-in through the provincial SSO in real Chromium: the login page's SSO button, the
-// SSO's own login and consent pages (oidc-provider in process, with its development forms),
-// and back to the IOC signed in, with the role the SSO's claims map to. The web service runs
-// in this process on real PostgreSQL and serves the built app; the HTTP-level checks of the
-// flow (PKCE, state, nonce, replays) are in ioc-web/src/server/oidc/oidc-login.test.ts.
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiTokens,
-  AuditLog,
   createLogger,
-  HealthRegistry,
-  LiveBus,
   loadConfig,
   loadUnitTree,
-  SessionStore,
   type SqlStore,
   sqlTestBackends,
   UserAccounts,
 } from '@ioc/core';
-import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
+import { loadDeviceCatalogue } from '@ioc/devices';
 import * as web from '@ioc/ioc-web';
-import Provider from 'oidc-provider';
+import { startTestSso } from '@ioc/ioc-web/test-sso';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from './app-under-test.js';
 import { launchChromium } from './browser.js';
 import { freePort } from './free-port.js';
+import { startWebInProcess } from './web-in-process.js';
 
 // People known to the test SSO: `roles` is the claim the IOC maps (auth.oidc.roleClaim).
 const SSO_PEOPLE: Record<string, { preferred_username: string; name: string; roles: string[] }> = {
@@ -60,7 +48,7 @@ describe('sign-in with the SSO in Chromium', () => {
       postgres.open(),
       loadUnitTree('da-nang-2025'),
       loadDeviceCatalogue(),
-      startSso(`http://127.0.0.1:${port}${CALLBACK_PATH}`),
+      startTestSso(`http://127.0.0.1:${port}${CALLBACK_PATH}`, SSO_PEOPLE),
       buildApp(join(dir, 'app')),
     ]);
     sql = opened;
@@ -87,17 +75,13 @@ describe('sign-in with the SSO in Chromium', () => {
         },
       },
     });
-    running = await web.start(config, {
+    running = await startWebInProcess({
+      sql,
+      dataDir: dir,
+      config,
       logger,
-      health: new HealthRegistry(),
-      metrics: new Registry(),
-      bus: new LiveBus(),
       units,
       accounts,
-      sessions: new SessionStore(sql, 1),
-      tokens: new ApiTokens(sql),
-      audit: new AuditLog(sql),
-      devices: new DeviceRegistry({ sql, catalogue, units, logger }),
       catalogue,
       rooms: new web.RoomStore(sql),
       appDir: join(dir, 'app'),
@@ -180,36 +164,3 @@ describe('sign-in with the SSO in Chromium', () => {
     expect(cookies.find((c) => c.name === 'ioc_session')).toBeUndefined();
   });
 });
-
-/** The test SSO: oidc-provider with one confidential client, the IOC, on a free port. */
-async function startSso(redirectUri: string): Promise<{ server: Server; issuer: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: 'ioc',
-        client_secret: 'ioc-client-secret-for-tests',
-        redirect_uris: [redirectUri],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      },
-    ],
-    jwks: {
-      keys: [{ ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'test' }],
-    },
-    cookies: { keys: ['oidc-provider-cookie-key-for-tests'] },
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username', 'roles'] },
-    features: { devInteractions: { enabled: true } },
-    ttl: { AccessToken: 600, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
-    async findAccount(_ctx, id) {
-      const person = SSO_PEOPLE[id];
-      if (!person) return undefined;
-      return { accountId: id, claims: async () => ({ sub: id, ...person }) };
-    },
-  });
-  server.on('request', provider.callback());
-  return { server, issuer };
-}

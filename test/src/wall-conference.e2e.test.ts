@@ -6,27 +6,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiTokens,
-  AuditLog,
   type ConferenceEndpoint,
   createLogger,
-  HealthRegistry,
   LiveBus,
   type LiveEvents,
-  loadConfig,
   loadUnitTree,
-  SessionStore,
   type SqlStore,
   sqlTestBackends,
   UserAccounts,
 } from '@ioc/core';
-import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
+import { loadDeviceCatalogue } from '@ioc/devices';
 import * as web from '@ioc/ioc-web';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from './app-under-test.js';
 import { chromiumPath } from './browser.js';
+import { startWebInProcess } from './web-in-process.js';
 
 const ADMIN_PASSWORD = 'mat-khau-quan-tri-hoi-nghi';
 // Đà Nẵng (da-nang-2025): Hải Châu, Hội An, Thanh Khê.
@@ -121,28 +116,17 @@ describe('conference endpoints on the wall, in Chromium', () => {
       kiosk: { rotation: false },
     });
     const logger = createLogger('silent');
-    running = await web.start(
-      loadConfig({
-        env: {},
-        cwd: dir,
-        overrides: { dataDir: dir, web: { host: '127.0.0.1', port: 0 } },
-      }),
-      {
-        logger,
-        health: new HealthRegistry(),
-        metrics: new Registry(),
-        bus,
-        units,
-        accounts,
-        sessions: new SessionStore(sql, 1),
-        tokens: new ApiTokens(sql),
-        audit: new AuditLog(sql),
-        devices: new DeviceRegistry({ sql, catalogue, units, logger }),
-        catalogue,
-        rooms,
-        appDir: join(dir, 'app'),
-      },
-    );
+    running = await startWebInProcess({
+      sql,
+      dataDir: dir,
+      logger,
+      bus,
+      units,
+      accounts,
+      catalogue,
+      rooms,
+      appDir: join(dir, 'app'),
+    });
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,

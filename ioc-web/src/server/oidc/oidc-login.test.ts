@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -15,13 +14,13 @@ import {
 } from '@ioc/core';
 import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
 import type { FastifyInstance } from 'fastify';
-import Provider from 'oidc-provider';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WebContext } from '../context.js';
 import { buildWebApp } from '../web-app.js';
 import { OIDC_PENDING_COOKIE } from './oidc-routes.js';
 import { OIDC_CALLBACK_PATH, type OidcSettings, OidcSignIn } from './oidc-sign-in.js';
+import { startTestSso } from './test-sso.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -82,7 +81,7 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   ioc = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
-  sso = await startSso(`${ioc}${OIDC_CALLBACK_PATH}`);
+  sso = await startTestSso(`${ioc}${OIDC_CALLBACK_PATH}`, SSO_PEOPLE);
   settings = {
     issuer: sso.issuer,
     clientId: 'ioc',
@@ -512,37 +511,4 @@ class Browser {
     }
     throw new Error('the SSO did not send the browser back to the IOC within 20 steps');
   }
-}
-
-/** The test SSO: oidc-provider with one confidential client, the IOC, on a free port. */
-async function startSso(redirectUri: string): Promise<{ server: Server; issuer: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: 'ioc',
-        client_secret: 'ioc-client-secret-for-tests',
-        redirect_uris: [redirectUri],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      },
-    ],
-    jwks: {
-      keys: [{ ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'test' }],
-    },
-    cookies: { keys: ['oidc-provider-cookie-key-for-tests'] },
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username', 'roles'] },
-    features: { devInteractions: { enabled: true } },
-    ttl: { AccessToken: 600, Grant: 600, IdToken: 600, Interaction: 600, Session: 600 },
-    async findAccount(_ctx, id) {
-      const person = SSO_PEOPLE[id];
-      if (!person) return undefined;
-      return { accountId: id, claims: async () => ({ sub: id, ...person }) };
-    },
-  });
-  server.on('request', provider.callback());
-  return { server, issuer };
 }
