@@ -8,7 +8,6 @@ export const chromiumPath = '/usr/bin/chromium';
 /** Flags that work headless as root on a box with no GPU and no Internet. */
 const baseFlags = [
   '--no-sandbox',
-  '--disable-gpu',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',
@@ -28,6 +27,8 @@ export interface FakeMedia {
 export interface LaunchChromiumOptions {
   /** Grant camera and microphone without a prompt and feed fake devices (WebRTC tests). */
   fakeMedia?: boolean | FakeMedia;
+  /** WebGL 2 through SwiftShader, without a GPU (the wall: deck.gl and MapLibre need it). */
+  webgl?: boolean;
 }
 
 function fakeMediaFlags(fakeMedia: LaunchChromiumOptions['fakeMedia']): string[] {
@@ -59,6 +60,12 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true, // playwright adds --headless
-    args: [...baseFlags, ...fakeMediaFlags(options.fakeMedia)],
+    args: [
+      ...baseFlags,
+      ...(options.webgl
+        ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader']
+        : ['--disable-gpu']),
+      ...fakeMediaFlags(options.fakeMedia),
+    ],
   });
 }

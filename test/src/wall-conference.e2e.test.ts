@@ -17,10 +17,10 @@ import {
 } from '@ioc/core';
 import { loadDeviceCatalogue } from '@ioc/devices';
 import * as web from '@ioc/ioc-web';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from './app-under-test.js';
-import { chromiumPath } from './browser.js';
+import { launchChromium } from './browser.js';
 import { startWebInProcess } from './web-in-process.js';
 
 const ADMIN_PASSWORD = 'mat-khau-quan-tri-hoi-nghi';
@@ -127,20 +127,7 @@ describe('conference endpoints on the wall, in Chromium', () => {
       rooms,
       appDir: join(dir, 'app'),
     });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-      ],
-    });
+    browser = await launchChromium({ webgl: true });
   }, 180_000);
 
   afterAll(async () => {

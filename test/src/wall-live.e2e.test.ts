@@ -8,10 +8,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, frontServer } from './app-under-test.js';
-import { chromiumPath } from './browser.js';
+import { launchChromium } from './browser.js';
 import { ADMIN_PASSWORD, type IocServer, startIocServer } from './ioc-server.js';
 
 /** What WallPage exposes on window.__iocWall (the parts these tests read). */
@@ -76,21 +76,7 @@ describe('the wall between snapshots, in Chromium against the demo IOC', () => {
       body: { ...OPERATOR, role: 'ioc-operator' },
     });
     expect(operator.status, JSON.stringify(operator.body)).toBe(201);
-    // SwiftShader gives headless Chromium WebGL 2 without a GPU (deck.gl and MapLibre need it).
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-      ],
-    });
+    browser = await launchChromium({ webgl: true });
   }, 180_000);
 
   afterAll(async () => {

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import mqtt from 'mqtt';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, frontServer } from './app-under-test.js';
-import { chromiumPath } from './browser.js';
+import { launchChromium } from './browser.js';
 import {
   ADMIN_PASSWORD,
   type IocPorts,
@@ -178,21 +178,7 @@ describe('the video wall in Chromium against the demo IOC', () => {
       if (Date.now() > deadline) throw new Error('the test rule raised no alert in 90 s');
       await delay(1_000);
     }
-    // SwiftShader gives headless Chromium WebGL 2 without a GPU (deck.gl and MapLibre need it).
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-      ],
-    });
+    browser = await launchChromium({ webgl: true });
   }, 180_000);
 
   afterAll(async () => {

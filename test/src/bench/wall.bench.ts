@@ -19,9 +19,9 @@ import {
 } from '@ioc/core';
 import { DeviceRegistry, loadDeviceCatalogue } from '@ioc/devices';
 import * as web from '@ioc/ioc-web';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { Registry } from 'prom-client';
-import { chromiumPath } from '../browser.js';
+import { chromiumPath, launchChromium } from '../browser.js';
 import { type BenchmarkResult, measurement, median, ratioOf } from './report.js';
 import type { Teardown } from './teardown.js';
 import { mainThreadCpuSeconds } from './thread-cpu.js';
@@ -270,20 +270,7 @@ async function measureBrowser(
   }
 
   progress('wall: Chromium on the wall page');
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  const browser = await launchChromium({ webgl: true });
   teardown.defer('close Chromium', () => browser.close());
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
